@@ -1,0 +1,2 @@
+/** The price announcement shown before consent. */
+export { type Announcement, announce, formatDuration } from './announce.ts';

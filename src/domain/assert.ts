@@ -1,0 +1,12 @@
+/**
+ * Invariant checks. A failed assertion is a bug, not an expected outcome: it throws and is never
+ * caught below the request boundary (STYLE.md rule 7). Expected outcomes are returned as values.
+ */
+export class AssertionError extends Error {
+  override readonly name = 'AssertionError';
+}
+
+/** Throws an {@link AssertionError} with `message` when `condition` is false. */
+export function assert(condition: boolean, message: string): asserts condition {
+  if (!condition) throw new AssertionError(message);
+}

@@ -1,0 +1,11 @@
+/**
+ * Money: exact amounts, ratios, rounding, allocation and display. The only door to the private
+ * decimal.js clone.
+ */
+export { allocate, allocateMinorUnits } from './allocate.ts';
+export { CURRENCIES, type Currency, isCurrency, minorUnitExponent } from './currency.ts';
+export { Dec, decimalPlacesOf, isDecimalString, toDec } from './decimal.ts';
+export { formatMoney, type Locale, LOCALES } from './format-money.ts';
+export { Money } from './money.ts';
+export { Rate } from './rate.ts';
+export { decimalRounding, ROUNDING_MODES, type RoundingMode, roundDiv } from './rounding.ts';

@@ -1,0 +1,54 @@
+/**
+ * A small benchmark harness: warm up, then run an operation in batches for a fixed time and
+ * report operations per second. Every figure is printed with its target and the verdict, and
+ * compared against a baseline measured in the same run.
+ */
+export interface Measurement {
+  readonly name: string;
+  readonly opsPerSecond: number;
+  readonly nsPerOp: number;
+}
+
+export interface Verdict {
+  readonly label: string;
+  readonly value: string;
+  readonly target: string;
+  readonly ok: boolean;
+}
+
+const verdicts: Verdict[] = [];
+
+/** Runs `operation` repeatedly for about `durationMs` after a warm-up, and measures its rate. */
+export function measure(name: string, operation: () => unknown, durationMs = 1500): Measurement {
+  let sink: unknown;
+  const warmUntil = performance.now() + Math.min(500, durationMs / 3);
+  while (performance.now() < warmUntil) sink = operation();
+  let iterations = 0;
+  const start = process.hrtime.bigint();
+  const deadline = performance.now() + durationMs;
+  let batch = 1;
+  while (performance.now() < deadline) {
+    for (let i = 0; i < batch; i += 1) sink = operation();
+    iterations += batch;
+    batch = Math.min(batch * 2, 1024);
+  }
+  const elapsedNs = Number(process.hrtime.bigint() - start);
+  if (sink === Symbol.for('never')) process.stdout.write('');
+  const nsPerOp = elapsedNs / iterations;
+  return { name, opsPerSecond: 1e9 / nsPerOp, nsPerOp };
+}
+
+/** Records and prints a figure with its target. */
+export function report(label: string, value: string, target: string, ok: boolean): void {
+  verdicts.push({ label, value, target, ok });
+  process.stdout.write(`${ok ? 'PASS' : 'FAIL'}  ${label}: ${value} (target ${target})\n`);
+}
+
+export function formatRate(opsPerSecond: number): string {
+  return `${Math.round(opsPerSecond).toLocaleString('en-US')}/s`;
+}
+
+/** Every verdict so far, for the summary. */
+export function allVerdicts(): readonly Verdict[] {
+  return verdicts;
+}

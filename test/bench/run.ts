@@ -1,0 +1,18 @@
+/**
+ * `npm run bench`: every benchmark, each compared with its baseline in the same run. Prints the
+ * figures and a summary; exits non-zero when a target is missed. Not part of `npm test`.
+ */
+import { allVerdicts } from './harness.ts';
+import { runRatingBenchmarks } from './rating.bench.ts';
+
+const suites: Record<string, () => void | Promise<void>> = { rating: runRatingBenchmarks };
+const only = process.argv.slice(2);
+
+for (const [name, run] of Object.entries(suites)) {
+  if (only.length > 0 && !only.includes(name)) continue;
+  process.stdout.write(`\n== ${name} ==\n`);
+  await run();
+}
+const missed = allVerdicts().filter((v) => !v.ok);
+process.stdout.write(`\n${allVerdicts().length - missed.length}/${allVerdicts().length} targets met (node ${process.version}, ${process.arch})\n`);
+process.exitCode = missed.length === 0 ? 0 : 1;

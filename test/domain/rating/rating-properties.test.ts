@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { maxAffordableSeconds, Money, nextChange, rate, toDec } from '../../../src/domain/index.ts';
+import { intervalsFrom, meteringStartMs, tariff } from '../../support/arbitraries.ts';
+import { naiveRate } from '../../support/naive-rating.ts';
+
+const RUNS = 1000;
+
+describe('rating: properties (fast-check)', () => {
+  it('the closed form equals the naive per-second reference, holds and DST included', () => {
+    fc.assert(fc.property(tariff, meteringStartMs.chain((start) => fc.tuple(fc.constant(start), intervalsFrom(start, 2400))), (t, [, intervals]) => {
+      const closed = rate(t, intervals[0]?.startMs ?? 0, intervals);
+      const naive = naiveRate(t, intervals);
+      assert.ok(toDec(closed.billed.toString()).equals(toDec(naive.billed)), `billed ${closed.billed.toString()} ≠ naive ${naive.billed}`);
+      assert.equal(closed.billedSeconds, naive.billedSeconds);
+      assert.ok(naive.preciseTtc.minus(closed.precise.toString()).abs().lessThan('1e-40'), 'precise amounts agree');
+    }), { numRuns: RUNS });
+  });
+
+  it('the billed amount never decreases as metered time grows', () => {
+    fc.assert(fc.property(tariff, meteringStartMs, fc.integer({ min: 0, max: 20_000 }), fc.integer({ min: 0, max: 3_000 }), (t, start, a, extra) => {
+      const shorter = rate(t, start, a).billed;
+      const longer = rate(t, start, a + extra).billed;
+      assert.ok(shorter.lessThanOrEqual(longer), `${shorter.toString()} > ${longer.toString()}`);
+    }), { numRuns: RUNS });
+  });
+
+  it('rate(maxAffordable(cap)) ≤ cap < rate(maxAffordable(cap) + 1), unless free from there on', () => {
+    const cap = fc.integer({ min: 0, max: 6000 }).map((cents) => Money.fromMinorUnits(BigInt(cents), 'EUR'));
+    fc.assert(fc.property(tariff, meteringStartMs, cap, (t, start, c) => {
+      const affordable = maxAffordableSeconds(t, start, c);
+      assert.ok(rate(t, start, affordable.seconds).billed.lessThanOrEqual(c), 'affordable duration fits under the cap');
+      if (affordable.limitedBy === 'cap') {
+        assert.ok(rate(t, start, affordable.seconds + 1).billed.greaterThan(c), 'one second more goes over the cap');
+      } else {
+        assert.ok(rate(t, start, 86_400).billed.lessThanOrEqual(c), 'horizon: a whole day fits under the cap');
+      }
+    }), { numRuns: RUNS });
+  });
+
+  it('nextChange: the amount is constant until the announced step, and the step is the rated amount there', () => {
+    fc.assert(fc.property(tariff, meteringStartMs, fc.integer({ min: 0, max: 4000 }), (t, start, elapsed) => {
+      const change = nextChange(t, start, elapsed);
+      assert.ok(change.billed.equals(rate(t, start, elapsed).billed));
+      if (change.step === null) return;
+      assert.ok(change.step.atSecond > elapsed);
+      assert.ok(rate(t, start, change.step.atSecond - 1).billed.equals(change.billed), 'no change before the step');
+      assert.ok(change.step.billed.equals(rate(t, start, change.step.atSecond).billed));
+      assert.ok(change.step.billed.greaterThan(change.billed));
+    }), { numRuns: RUNS });
+  });
+
+  it('VAT: net + VAT = billed, for every tariff', () => {
+    fc.assert(fc.property(tariff, meteringStartMs, fc.integer({ min: 0, max: 7200 }), (t, start, seconds) => {
+      const { vat, billed } = rate(t, start, seconds);
+      assert.ok(vat.net.plus(vat.vat).equals(billed));
+      assert.ok(!vat.vat.isNegative() && !vat.net.isNegative());
+    }), { numRuns: RUNS });
+  });
+});

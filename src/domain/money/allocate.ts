@@ -4,7 +4,7 @@
  * parts with the largest remainders (ties to the earlier part). The parts always sum to the total.
  */
 import { assert } from '../assert.ts';
-import { Dec } from './decimal.ts';
+import { Dec, decimalToBigInt } from './decimal.ts';
 import { Money } from './money.ts';
 import type { Rate } from './rate.ts';
 
@@ -54,5 +54,5 @@ function scaleToIntegers(weights: readonly Rate[]): bigint[] {
     places = Math.max(places, weight.decimalPlaces());
   }
   const scale = new Dec(10).pow(places);
-  return weights.map((weight) => BigInt(weight.decimal().times(scale).toFixed(0)));
+  return weights.map((weight) => decimalToBigInt(weight.decimal().times(scale)));
 }

@@ -49,3 +49,9 @@ export function decimalPlacesOf(value: string): number {
   const dot = value.indexOf('.');
   return dot < 0 ? 0 : value.length - dot - 1;
 }
+
+/** The bigint of an integral decimal; a fraction here is a bug. */
+export function decimalToBigInt(value: Dec): bigint {
+  if (!value.isInteger()) throw new RangeError(`not an integer: ${value.toString()}`);
+  return BigInt(value.toFixed(0)); // ok: decimal.js toFixed of an integer is its exact digits
+}

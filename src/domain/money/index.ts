@@ -4,7 +4,7 @@
  */
 export { allocate, allocateMinorUnits } from './allocate.ts';
 export { CURRENCIES, type Currency, isCurrency, minorUnitExponent } from './currency.ts';
-export { Dec, decimalPlacesOf, isDecimalString, toDec } from './decimal.ts';
+export { Dec, decimalPlacesOf, decimalToBigInt, isDecimalString, toDec } from './decimal.ts';
 export { formatMoney, type Locale, LOCALES } from './format-money.ts';
 export { Money } from './money.ts';
 export { Rate } from './rate.ts';

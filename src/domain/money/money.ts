@@ -7,7 +7,7 @@
  */
 import { assert } from '../assert.ts';
 import { type Currency, isCurrency, minorUnitExponent } from './currency.ts';
-import { Dec, toDec } from './decimal.ts';
+import { Dec, decimalToBigInt, toDec } from './decimal.ts';
 import type { Rate } from './rate.ts';
 import { decimalRounding, type RoundingMode } from './rounding.ts';
 
@@ -152,7 +152,7 @@ export class Money {
   toMinorUnits(): bigint {
     const scaled = this.decimal().times(10 ** minorUnitExponent(this.currency));
     assert(scaled.isInteger(), `${this.toString()} ${this.currency} is not a whole number of minor units`);
-    return BigInt(scaled.toFixed(0));
+    return decimalToBigInt(scaled);
   }
 
   /** True when the amount is a whole number of minor units. */
@@ -197,7 +197,7 @@ export class Money {
       return text.slice(0, end);
     }
     const decimals = Math.max(exponent, this.decimal().decimalPlaces());
-    return this.decimal().toFixed(decimals);
+    return this.decimal().toFixed(decimals); // ok: decimal.js toFixed is exact at these places
   }
 
   toJSON(): string { return this.toString(); }

@@ -9,7 +9,7 @@
  */
 import { IANAZone } from 'luxon';
 import { assert } from '../assert.ts';
-import type { Money } from '../money/index.ts';
+import { decimalToBigInt, type Money } from '../money/index.ts';
 import type { Band, Tariff, Tier } from '../tariff/index.ts';
 
 export interface CompiledTier {
@@ -98,14 +98,14 @@ function buildCompiled(tariff: Tariff): CompiledTariff {
   const toUnits = (amount: Money): bigint => {
     const scaled = amount.decimal().times(scale.toString());
     assert(scaled.isInteger(), 'compile: every amount is a whole number at the common scale');
-    return BigInt(scaled.toFixed(0)) * lcm;
+    return decimalToBigInt(scaled) * lcm;
   };
   const compileTiers = (tiers: readonly Tier[]): CompiledTier[] => tiers.map((tier, index) => {
     const priceScaled = toUnits(tier.price) / lcm;
     return { tier, index, fromSecond: tier.fromSecond, incrementSeconds: tier.incrementSeconds, secondUnits: priceScaled * (lcm / BigInt(tier.perSeconds)) };
   });
   const vatScale = 10n ** BigInt(tariff.vatRate.decimalPlaces());
-  const vatUnits = BigInt(tariff.vatRate.decimal().times(vatScale.toString()).toFixed(0));
+  const vatUnits = decimalToBigInt(tariff.vatRate.decimal().times(vatScale.toString()));
   return {
     tariff,
     unitsPerMajor,

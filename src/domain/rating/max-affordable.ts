@@ -3,7 +3,7 @@
  * cap. The broker schedules the cap stop there, so the billed amount never exceeds the cap.
  */
 import { assert } from '../assert.ts';
-import type { Money, RoundingMode } from '../money/index.ts';
+import { decimalToBigInt, type Money, type RoundingMode } from '../money/index.ts';
 import { SESSION_DURATION_S_MAX } from '../limits.ts';
 import type { Tariff } from '../tariff/index.ts';
 import { compileTariff, type CompiledTariff } from './compiled-tariff.ts';
@@ -59,7 +59,7 @@ function capToScaled(compiled: CompiledTariff, cap: Money): bigint {
   assert(cap.currency === compiled.tariff.currency, 'cap and tariff share a currency');
   assert(!cap.isNegative(), 'a cap is not negative');
   const { decimals } = compiled.tariff.rounding;
-  return BigInt(cap.round(decimals, 'down').decimal().times(10 ** decimals).toFixed(0));
+  return decimalToBigInt(cap.round(decimals, 'down').decimal().times(10 ** decimals));
 }
 
 /**
@@ -96,7 +96,7 @@ export function maxAffordableSeconds(
       spent += full;
       continue;
     }
-    const increments = Number((budget - spent) / perIncrement);
+    const increments = Number((budget - spent) / perIncrement); // ok: a count of increments (< one span), not money
     const seconds = Math.max(span.fromSecond + increments * increment, firstBillable);
     return { seconds, limitedBy: 'cap' };
   }

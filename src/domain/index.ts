@@ -10,3 +10,6 @@ export * from './rating/index.ts';
 export { err, fieldPath, ok, type Result, type Violation } from './result.ts';
 export * from './tariff/index.ts';
 export { zodViolations } from './zod-violations.ts';
+export * from './ledger/index.ts';
+export * from './parties/index.ts';
+export * from './billing/index.ts';

@@ -28,6 +28,7 @@ export class Rate {
   isNegative(): boolean { return this.value.isNegative() && !this.value.isZero(); }
   compare(other: Rate): -1 | 0 | 1 { return this.value.comparedTo(other.value) as -1 | 0 | 1; }
   plus(other: Rate): Rate { return new Rate(this.value.plus(other.value)); }
+  minus(other: Rate): Rate { return new Rate(this.value.minus(other.value)); }
 
   /** 1 + this rate, e.g. the gross factor of a VAT rate. */
   onePlus(): Rate { return new Rate(this.value.plus(1)); }

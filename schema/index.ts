@@ -1,0 +1,17 @@
+/**
+ * The ordered list of migrations. Names sort in application order; a landed migration is never
+ * edited or removed (add a new one instead).
+ */
+import type { Kysely } from 'kysely';
+import * as m001 from './001-initial.ts';
+import type { SchemaDialect } from './001-initial.ts';
+
+export type { SchemaDialect };
+
+export interface SchemaMigration {
+  readonly up: (db: Kysely<unknown>, dialect: SchemaDialect) => Promise<void>;
+}
+
+export const MIGRATIONS: Readonly<Record<string, SchemaMigration>> = {
+  '001-initial': m001,
+};

@@ -1,0 +1,76 @@
+/** Charges: the rated record, written with its journal and the hold posting in one transaction. */
+import type { Kysely, Selectable } from 'kysely';
+import { assert, type Charge, isCurrency, Money, type Waterfall } from '../../domain/index.ts';
+import type { CloseCharge } from '../../app/ports/index.ts';
+import type { DialectName } from './database.ts';
+import { getHoldForSession, resolveHold } from './hold-queries.ts';
+import { appendJournal } from './ledger-queries.ts';
+import { asBigInt, asNumber } from './row-values.ts';
+import type { ChargesTable, Database } from './tables.ts';
+
+type Db = Kysely<Database>;
+
+/** The waterfall as stored: minor units as decimal strings (JSON has no bigint). */
+type StoredSplit = { [K in keyof Waterfall]: Waterfall[K] extends bigint ? string : Waterfall[K] };
+
+function splitToJson(split: Waterfall): string {
+  const stored: StoredSplit = {
+    currency: split.currency, interCarrier: split.interCarrier, grossMinor: String(split.grossMinor), vatMinor: String(split.vatMinor),
+    netMinor: String(split.netMinor), billingCarrierFeeMinor: String(split.billingCarrierFeeMinor),
+    hostingCarrierShareMinor: String(split.hostingCarrierShareMinor), merchantShareMinor: String(split.merchantShareMinor),
+  };
+  return JSON.stringify(stored);
+}
+
+function splitFromJson(json: string): Waterfall {
+  const stored = JSON.parse(json) as StoredSplit;
+  assert(isCurrency(stored.currency), 'split currency');
+  return {
+    currency: stored.currency, interCarrier: stored.interCarrier, grossMinor: BigInt(stored.grossMinor), vatMinor: BigInt(stored.vatMinor),
+    netMinor: BigInt(stored.netMinor), billingCarrierFeeMinor: BigInt(stored.billingCarrierFeeMinor),
+    hostingCarrierShareMinor: BigInt(stored.hostingCarrierShareMinor), merchantShareMinor: BigInt(stored.merchantShareMinor),
+  };
+}
+
+function chargeFrom(row: Selectable<ChargesTable>): Charge {
+  assert(isCurrency(row.currency), `charge currency ${row.currency}`);
+  const currency = row.currency;
+  return {
+    id: row.id, sessionId: row.session_id, subscriberId: row.subscriber_id, merchantId: row.merchant_id, offerId: row.offer_id,
+    billingCarrierId: row.billing_carrier_id, hostingCarrierId: row.hosting_carrier_id, tariffHash: row.tariff_hash, currency,
+    meteredSeconds: asNumber(row.metered_s), billedSeconds: asNumber(row.billed_s),
+    amount: Money.fromMinorUnits(asBigInt(row.amount_minor), currency), precise: Money.of(row.amount_precise, currency),
+    net: Money.fromMinorUnits(asBigInt(row.net_minor), currency), vat: Money.fromMinorUnits(asBigInt(row.vat_minor), currency),
+    split: splitFromJson(row.split_json), ratingJson: row.rating_json, journalId: row.journal_id,
+    meteringStartedAtMs: asNumber(row.metering_started_at_ms), createdAtMs: asNumber(row.created_at_ms),
+  };
+}
+
+export async function getCharge(db: Db, column: 'id' | 'session_id', value: string): Promise<Charge | null> {
+  const row = await db.selectFrom('charges').selectAll().where(column, '=', value).executeTakeFirst();
+  return row === undefined ? null : chargeFrom(row);
+}
+
+/** Must run inside a transaction (the store's `closeCharge` opens one). */
+export async function closeCharge(db: Db, dialect: DialectName, close: CloseCharge): Promise<{ charge: Charge; created: boolean }> {
+  const { charge, journal } = close;
+  const existing = await getCharge(db, 'session_id', charge.sessionId);
+  if (existing !== null) return { charge: existing, created: false };
+  const amountMinor = charge.amount.toMinorUnits();
+  assert(charge.split.grossMinor === amountMinor, 'the split starts from the billed amount');
+  assert(journal.causeType === 'charge' && journal.causeId === charge.id, 'the journal is caused by this charge');
+  await appendJournal(db, dialect, journal, { id: charge.journalId, atMs: charge.createdAtMs });
+  await db.insertInto('charges').values({
+    id: charge.id, session_id: charge.sessionId, subscriber_id: charge.subscriberId, merchant_id: charge.merchantId, offer_id: charge.offerId,
+    billing_carrier_id: charge.billingCarrierId, hosting_carrier_id: charge.hostingCarrierId, tariff_hash: charge.tariffHash,
+    currency: charge.currency, metered_s: charge.meteredSeconds, billed_s: charge.billedSeconds, amount_minor: amountMinor,
+    amount_precise: charge.precise.toString(), net_minor: charge.net.toMinorUnits(), vat_minor: charge.vat.toMinorUnits(),
+    split_json: splitToJson(charge.split), rating_json: charge.ratingJson, journal_id: charge.journalId,
+    metering_started_at_ms: charge.meteringStartedAtMs, created_at_ms: charge.createdAtMs,
+  }).execute();
+  const hold = await getHoldForSession(db, charge.sessionId);
+  if (hold !== null && hold.status === 'pending') {
+    await resolveHold(db, charge.sessionId, { status: 'posted', postedMinor: amountMinor, chargeId: charge.id, atMs: charge.createdAtMs });
+  }
+  return { charge, created: true };
+}

@@ -1,0 +1,72 @@
+/**
+ * Opening the database: embedded SQLite (better-sqlite3, WAL, foreign keys) by default, or
+ * PostgreSQL when `DATABASE_URL` is a postgres:// URL. Both hand integers back as bigint, so money
+ * read from either is exact.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import type { Database } from './tables.ts';
+
+export type DialectName = 'sqlite' | 'postgres';
+
+export type DatabaseConfig =
+  | { readonly dialect: 'sqlite'; readonly path: string }
+  | { readonly dialect: 'postgres'; readonly url: string; readonly searchPath?: string; readonly poolSize?: number };
+
+export interface OpenDatabase {
+  readonly db: Kysely<Database>;
+  readonly dialect: DialectName;
+  readonly config: DatabaseConfig;
+  /** The raw driver handle, for benchmarks that compare against it. */
+  readonly raw: { readonly sqlite?: SqliteDatabase.Database; readonly pool?: pg.Pool };
+  close(): Promise<void>;
+}
+
+/** Where the embedded database lives unless PALIER_SQLITE_PATH says otherwise. */
+export const DEFAULT_SQLITE_PATH = 'data/palier.sqlite';
+
+/** Reads the database choice from the environment: DATABASE_URL selects PostgreSQL. */
+export function databaseConfigFromEnv(env: NodeJS.ProcessEnv = process.env): DatabaseConfig {
+  const url = env['DATABASE_URL'];
+  if (url !== undefined && url !== '') {
+    if (!/^postgres(ql)?:\/\//.test(url)) throw new Error('DATABASE_URL must be a postgres:// URL (unset it for the embedded SQLite database)');
+    return { dialect: 'postgres', url };
+  }
+  return { dialect: 'sqlite', path: env['PALIER_SQLITE_PATH'] ?? DEFAULT_SQLITE_PATH };
+}
+
+// INT8 (BIGINT) as bigint, so money columns are exact; NUMERIC stays a string. pg's type parsers
+// are process-wide: every pg client of this process reads BIGINT as bigint, which is what we want.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => BigInt(value));
+
+/** SQLite connection settings: WAL for concurrent readers, foreign keys on, waits instead of failing when busy. */
+function openSqlite(path: string): SqliteDatabase.Database {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const sqlite = new SqliteDatabase(path);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 10000');
+  // FULL: a committed transaction survives a power loss too, not only a process crash.
+  sqlite.pragma('synchronous = FULL');
+  sqlite.defaultSafeIntegers(true);
+  return sqlite;
+}
+
+/** Opens (and creates, for SQLite) the database described by `config`. Run `migrate` next. */
+export function openDatabase(config: DatabaseConfig): OpenDatabase {
+  if (config.dialect === 'sqlite') {
+    const sqlite = openSqlite(config.path);
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    return { db, dialect: 'sqlite', config, raw: { sqlite }, close: () => db.destroy() };
+  }
+  const pool = new pg.Pool({
+    connectionString: config.url,
+    max: config.poolSize ?? 10,
+    ...(config.searchPath === undefined ? {} : { options: `-c search_path=${config.searchPath}` }),
+  });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return { db, dialect: 'postgres', config, raw: { pool }, close: () => db.destroy() };
+}

@@ -1,0 +1,69 @@
+/**
+ * Two-phase budget holds. Placing a hold reads the subscriber's month and inserts in the same
+ * transaction, serialised per subscriber: `FOR UPDATE` on the subscriber row in PostgreSQL, the
+ * `BEGIN IMMEDIATE` write lock in SQLite. So concurrent sessions can never jointly exceed the budget.
+ */
+import type { Kysely, Selectable } from 'kysely';
+import { assert, err, type Hold, HOLD_STATUSES, type HoldStatus, isCurrency, ok, type Result } from '../../domain/index.ts';
+import type { BudgetUsage, PlaceHold } from '../../app/ports/index.ts';
+import type { DialectName } from './database.ts';
+import { asBigInt, asNumber, asNumberOrNull } from './row-values.ts';
+import type { Database, HoldsTable } from './tables.ts';
+
+type Db = Kysely<Database>;
+
+function holdFrom(row: Selectable<HoldsTable>): Hold {
+  assert((HOLD_STATUSES as readonly string[]).includes(row.status), `hold status ${row.status}`);
+  assert(isCurrency(row.currency), `hold currency ${row.currency}`);
+  return {
+    id: row.id, subscriberId: row.subscriber_id, sessionId: row.session_id, period: row.period, currency: row.currency,
+    amountMinor: asBigInt(row.amount_minor), status: row.status as HoldStatus,
+    postedMinor: row.posted_minor === null ? null : asBigInt(row.posted_minor), chargeId: row.charge_id,
+    createdAtMs: asNumber(row.created_at_ms), resolvedAtMs: asNumberOrNull(row.resolved_at_ms),
+  };
+}
+
+export async function budgetUsage(db: Db, subscriberId: string, period: string): Promise<BudgetUsage> {
+  const rows = await db.selectFrom('holds')
+    .select(['status', (eb) => eb.fn.sum<bigint | string | null>('amount_minor').as('held'), (eb) => eb.fn.sum<bigint | string | null>('posted_minor').as('posted')])
+    .where('subscriber_id', '=', subscriberId).where('period', '=', period).where('status', 'in', ['pending', 'posted'])
+    .groupBy('status').execute();
+  let heldMinor = 0n;
+  let postedMinor = 0n;
+  for (const row of rows) {
+    if (row.status === 'pending') heldMinor += row.held === null ? 0n : asBigInt(row.held);
+    else postedMinor += row.posted === null ? 0n : asBigInt(row.posted);
+  }
+  return { heldMinor, postedMinor };
+}
+
+export async function placeHold(db: Db, dialect: DialectName, hold: PlaceHold): Promise<Result<Hold, 'budget_exceeded'>> {
+  assert(hold.amountMinor > 0n, 'a hold reserves a positive amount');
+  if (dialect === 'postgres') {
+    await db.selectFrom('subscribers').select('id').where('id', '=', hold.subscriberId).forUpdate().execute();
+  }
+  const usage = await budgetUsage(db, hold.subscriberId, hold.period);
+  if (usage.heldMinor + usage.postedMinor + hold.amountMinor > hold.monthlyCapMinor) return err('budget_exceeded');
+  const row = {
+    id: hold.id, subscriber_id: hold.subscriberId, session_id: hold.sessionId, period: hold.period, currency: hold.currency,
+    amount_minor: hold.amountMinor, status: 'pending', posted_minor: null, charge_id: null, created_at_ms: hold.atMs, resolved_at_ms: null,
+  };
+  await db.insertInto('holds').values(row).execute();
+  return ok(holdFrom(row));
+}
+
+export async function getHoldForSession(db: Db, sessionId: string): Promise<Hold | null> {
+  const row = await db.selectFrom('holds').selectAll().where('session_id', '=', sessionId).executeTakeFirst();
+  return row === undefined ? null : holdFrom(row);
+}
+
+/** Resolves a pending hold; resolving twice or a non-pending hold is a bug. */
+export async function resolveHold(db: Db, sessionId: string, resolution: { status: 'posted' | 'voided'; postedMinor: bigint | null; chargeId: string | null; atMs: number }): Promise<Hold> {
+  const current = await getHoldForSession(db, sessionId);
+  assert(current !== null && current.status === 'pending', `session ${sessionId} has a pending hold`);
+  assert(resolution.postedMinor === null || (resolution.postedMinor >= 0n && resolution.postedMinor <= current.amountMinor), 'posted ≤ held');
+  await db.updateTable('holds').set({
+    status: resolution.status, posted_minor: resolution.postedMinor, charge_id: resolution.chargeId, resolved_at_ms: resolution.atMs,
+  }).where('session_id', '=', sessionId).where('status', '=', 'pending').execute();
+  return { ...current, status: resolution.status, postedMinor: resolution.postedMinor, chargeId: resolution.chargeId, resolvedAtMs: resolution.atMs };
+}

@@ -1,0 +1,113 @@
+/**
+ * The Store port over kysely, on SQLite or PostgreSQL with the same code. Each method is a thin
+ * door onto the query module of its area; this class owns transactions.
+ *
+ * Transactions: SQLite runs `BEGIN IMMEDIATE` on its single connection (the write lock is taken
+ * at the start, so two writers never interleave a read and a write); PostgreSQL uses kysely's
+ * transaction at READ COMMITTED with row locks where a read decides a write (budget holds).
+ */
+import { type Kysely, sql } from 'kysely';
+import type { Agreement, ApiKey, Carrier, Journal, JournalDraft, Merchant, Offer, Subscriber, Tariff } from '../../domain/index.ts';
+import type { CloseCharge, IdempotentResponse, PlaceHold, Store } from '../../app/ports/index.ts';
+import * as charges from './charge-queries.ts';
+import type { DialectName } from './database.ts';
+import * as holds from './hold-queries.ts';
+import * as idempotency from './idempotency-queries.ts';
+import * as ledger from './ledger-queries.ts';
+import * as parties from './party-queries.ts';
+import type { Database } from './tables.ts';
+
+export class KyselyStore implements Store {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: DialectName,
+    private readonly inTransaction = false,
+  ) {}
+
+  transaction<T>(work: (store: Store) => Promise<T>): Promise<T> {
+    return this.runInTransaction(work);
+  }
+
+  private async runInTransaction<T>(work: (store: KyselyStore) => Promise<T>): Promise<T> {
+    if (this.inTransaction) return work(this);
+    if (this.dialect === 'postgres') {
+      return this.db.transaction().execute((tx) => work(new KyselyStore(tx, this.dialect, true)));
+    }
+    return this.db.connection().execute(async (connection) => {
+      await sql`begin immediate`.execute(connection);
+      try {
+        const result = await work(new KyselyStore(connection, this.dialect, true));
+        await sql`commit`.execute(connection);
+        return result;
+      } catch (error) {
+        await sql`rollback`.execute(connection);
+        throw error;
+      }
+    });
+  }
+
+  insertCarrier(carrier: Carrier, atMs: number) { return this.write((db) => parties.insertCarrier(db, carrier, atMs)); }
+  async getCarrier(id: string) { return (await parties.listCarriers(this.db, id))[0] ?? null; }
+  listCarriers() { return parties.listCarriers(this.db); }
+  insertSubscriber(subscriber: Subscriber, atMs: number) { return parties.insertSubscriber(this.db, subscriber, atMs); }
+  getSubscriber(id: string) { return parties.findSubscriber(this.db, 'id', id); }
+  findSubscriberByMsisdnHmac(msisdnHmac: string) { return parties.findSubscriber(this.db, 'msisdn_hmac', msisdnHmac); }
+  insertMerchant(merchant: Merchant, atMs: number) { return parties.insertMerchant(this.db, merchant, atMs); }
+  async getMerchant(id: string) { return (await parties.listMerchants(this.db, id))[0] ?? null; }
+  listMerchants() { return parties.listMerchants(this.db); }
+  insertOffer(offer: Offer, atMs: number) { return parties.insertOffer(this.db, offer, atMs); }
+  async getOffer(id: string) { return (await parties.listOffers(this.db, { id }))[0] ?? null; }
+  listOffers(filter: { merchantId?: string } = {}) { return parties.listOffers(this.db, filter); }
+  insertAgreement(agreement: Agreement, atMs: number) { return parties.insertAgreement(this.db, agreement, atMs); }
+  listAgreements(filter: Parameters<Store['listAgreements']>[0]) { return parties.listAgreements(this.db, filter); }
+  async carrierAgreementAt(billingCarrierId: string, hostingCarrierId: string, atMs: number) {
+    const found = await parties.listAgreements(this.db, { kind: 'carrier', billingCarrierId, hostingCarrierId, atMs });
+    const agreement = found[found.length - 1];
+    return agreement?.kind === 'carrier' ? agreement : null;
+  }
+  async merchantAgreementAt(hostingCarrierId: string, merchantId: string, atMs: number) {
+    const found = await parties.listAgreements(this.db, { kind: 'merchant', hostingCarrierId, merchantId, atMs });
+    const agreement = found[found.length - 1];
+    return agreement?.kind === 'merchant' ? agreement : null;
+  }
+  insertApiKey(key: ApiKey, atMs: number) { return parties.insertApiKey(this.db, key, atMs); }
+  findApiKeyByHash(keyHash: string) { return parties.findApiKeyByHash(this.db, keyHash); }
+
+  publishTariff(tariff: Tariff, atMs: number) { return this.write((db) => parties.publishTariff(db, tariff, atMs)); }
+  getTariff(hash: string) { return parties.getTariff(this.db, hash); }
+
+  appendJournal(draft: JournalDraft, identity: { id: string; atMs: number }): Promise<Journal> {
+    return this.write((db) => ledger.appendJournal(db, this.dialect, draft, identity));
+  }
+  getJournal(id: string) { return ledger.getJournal(this.db, id); }
+  journalsFor(causeType: string, causeId: string) { return ledger.journalsFor(this.db, causeType, causeId); }
+  balance(account: string, currency: string) { return ledger.balance(this.db, account, currency); }
+
+  placeHold(hold: PlaceHold) { return this.write((db) => holds.placeHold(db, this.dialect, hold)); }
+  getHoldForSession(sessionId: string) { return holds.getHoldForSession(this.db, sessionId); }
+  postHold(sessionId: string, postedMinor: bigint, chargeId: string, atMs: number) {
+    return this.write((db) => holds.resolveHold(db, sessionId, { status: 'posted', postedMinor, chargeId, atMs }));
+  }
+  voidHold(sessionId: string, atMs: number) {
+    return this.write((db) => holds.resolveHold(db, sessionId, { status: 'voided', postedMinor: null, chargeId: null, atMs }));
+  }
+  budgetUsage(subscriberId: string, period: string) { return holds.budgetUsage(this.db, subscriberId, period); }
+
+  closeCharge(close: CloseCharge) { return this.write((db) => charges.closeCharge(db, this.dialect, close)); }
+  getCharge(id: string) { return charges.getCharge(this.db, 'id', id); }
+  getChargeForSession(sessionId: string) { return charges.getCharge(this.db, 'session_id', sessionId); }
+
+  beginIdempotent(principal: string, key: string, requestHash: string, atMs: number) {
+    return idempotency.beginIdempotent(this.db, principal, key, requestHash, atMs);
+  }
+  completeIdempotent(principal: string, key: string, response: IdempotentResponse, atMs: number) {
+    return idempotency.completeIdempotent(this.db, principal, key, response, atMs);
+  }
+  abandonIdempotent(principal: string, key: string) { return idempotency.abandonIdempotent(this.db, principal, key); }
+  purgeIdempotent(nowMs: number) { return idempotency.purgeIdempotent(this.db, nowMs); }
+
+  /** Runs a multi-statement write in a transaction (joining the current one, if any). */
+  private write<T>(work: (db: Kysely<Database>) => Promise<T>): Promise<T> {
+    return this.runInTransaction((store) => work(store.db));
+  }
+}

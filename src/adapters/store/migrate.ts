@@ -1,0 +1,21 @@
+/** Runs the migrations of schema/ with kysely's Migrator, on either database. */
+import { type Kysely, type Migration, type MigrationResult, Migrator } from 'kysely';
+import { MIGRATIONS } from '../../../schema/index.ts';
+import type { DialectName } from './database.ts';
+import type { Database } from './tables.ts';
+
+function provider(dialect: DialectName): { getMigrations(): Promise<Record<string, Migration>> } {
+  return {
+    getMigrations: () => Promise.resolve(Object.fromEntries(Object.entries(MIGRATIONS).map(([name, migration]) => [
+      name, { up: (db: Kysely<unknown>) => migration.up(db, dialect) } satisfies Migration,
+    ]))),
+  };
+}
+
+/** Brings the schema up to date; returns the migrations applied now (empty when already current). */
+export async function migrate(db: Kysely<Database>, dialect: DialectName): Promise<readonly MigrationResult[]> {
+  const migrator = new Migrator({ db, provider: provider(dialect) });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error !== undefined) throw error instanceof Error ? error : new Error('migration failed', { cause: error });
+  return results ?? [];
+}

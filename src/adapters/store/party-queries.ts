@@ -1,0 +1,195 @@
+/** Carriers, subscribers, merchants, offers, agreements, API keys and tariff versions: rows ⇄ domain. */
+import type { Kysely, Selectable } from 'kysely';
+import {
+  type Agreement, type ApiKey, assert, type Carrier, type Currency, isCurrency, isProfileId, type Medium, type Merchant, Money, type Offer,
+  parseTariff, Rate, type Subscriber, type Tariff, tariffToJson,
+} from '../../domain/index.ts';
+import { asBigInt, asBoolean, asNumber, asNumberOrNull } from './row-values.ts';
+import type { AgreementsTable, Database, MerchantsTable, OffersTable, SubscribersTable } from './tables.ts';
+
+type Db = Kysely<Database>;
+
+function currency(value: string): Currency {
+  assert(isCurrency(value), `stored currency ${value} is known`);
+  return value;
+}
+
+export async function insertCarrier(db: Db, carrier: Carrier, atMs: number): Promise<void> {
+  await db.insertInto('carriers').values({
+    id: carrier.id, name: carrier.name, country: carrier.country, currency: carrier.currency, time_zone: carrier.timeZone, created_at_ms: atMs,
+  }).execute();
+  if (carrier.mccMncCodes.length > 0) {
+    await db.insertInto('carrier_codes').values(carrier.mccMncCodes.map((code) => ({ mcc_mnc: code, carrier_id: carrier.id }))).execute();
+  }
+}
+
+export async function listCarriers(db: Db, id?: string): Promise<Carrier[]> {
+  let query = db.selectFrom('carriers').selectAll().orderBy('id');
+  if (id !== undefined) query = query.where('id', '=', id);
+  const rows = await query.execute();
+  if (rows.length === 0) return [];
+  const codes = await db.selectFrom('carrier_codes').selectAll().where('carrier_id', 'in', rows.map((r) => r.id)).orderBy('mcc_mnc').execute();
+  return rows.map((row) => ({
+    id: row.id, name: row.name, country: row.country, currency: currency(row.currency), timeZone: row.time_zone,
+    mccMncCodes: codes.filter((code) => code.carrier_id === row.id).map((code) => code.mcc_mnc),
+  }));
+}
+
+function subscriberFrom(row: Selectable<SubscribersTable>): Subscriber {
+  assert(row.status === 'active' || row.status === 'barred', `subscriber status ${row.status}`);
+  return {
+    id: row.id, msisdnHmac: row.msisdn_hmac, billingCarrierId: row.billing_carrier_id,
+    monthlyCap: Money.fromMinorUnits(asBigInt(row.monthly_cap_minor), currency(row.currency)), status: row.status,
+  };
+}
+
+export async function insertSubscriber(db: Db, subscriber: Subscriber, atMs: number): Promise<void> {
+  await db.insertInto('subscribers').values({
+    id: subscriber.id, msisdn_hmac: subscriber.msisdnHmac, billing_carrier_id: subscriber.billingCarrierId,
+    monthly_cap_minor: subscriber.monthlyCap.toMinorUnits(), currency: subscriber.monthlyCap.currency, status: subscriber.status, created_at_ms: atMs,
+  }).execute();
+}
+
+export async function findSubscriber(db: Db, column: 'id' | 'msisdn_hmac', value: string): Promise<Subscriber | null> {
+  const row = await db.selectFrom('subscribers').selectAll().where(column, '=', value).executeTakeFirst();
+  return row === undefined ? null : subscriberFrom(row);
+}
+
+function merchantFrom(row: Selectable<MerchantsTable>, payoutCurrency: Currency): Merchant {
+  return {
+    id: row.id, name: row.name, hostingCarrierId: row.hosting_carrier_id, payoutDelayDays: asNumber(row.payout_delay_days),
+    payoutMinimum: Money.fromMinorUnits(asBigInt(row.payout_minimum_minor), payoutCurrency),
+  };
+}
+
+export async function insertMerchant(db: Db, merchant: Merchant, atMs: number): Promise<void> {
+  await db.insertInto('merchants').values({
+    id: merchant.id, name: merchant.name, hosting_carrier_id: merchant.hostingCarrierId, payout_delay_days: merchant.payoutDelayDays,
+    payout_minimum_minor: merchant.payoutMinimum.toMinorUnits(), created_at_ms: atMs,
+  }).execute();
+}
+
+/** Merchants are paid in their hosting carrier's currency. */
+export async function listMerchants(db: Db, id?: string): Promise<Merchant[]> {
+  let query = db.selectFrom('merchants').innerJoin('carriers', 'carriers.id', 'merchants.hosting_carrier_id')
+    .selectAll('merchants').select('carriers.currency as payout_currency').orderBy('merchants.id');
+  if (id !== undefined) query = query.where('merchants.id', '=', id);
+  const rows = await query.execute();
+  return rows.map((row) => merchantFrom(row, currency(row.payout_currency)));
+}
+
+function offerFrom(row: Selectable<OffersTable>, offerCurrency: Currency): Offer {
+  assert(isProfileId(row.profile), `offer profile ${row.profile}`);
+  assert(row.status === 'active' || row.status === 'retired', `offer status ${row.status}`);
+  return {
+    id: row.id, merchantId: row.merchant_id, name: row.name, tariffHash: row.tariff_hash,
+    mediaAllowed: row.media_allowed.split(',').filter((m) => m !== '') as Medium[],
+    defaultCap: Money.fromMinorUnits(asBigInt(row.default_cap_minor), offerCurrency), holdBilled: asBoolean(row.hold_billed),
+    profile: row.profile, status: row.status,
+  };
+}
+
+export async function insertOffer(db: Db, offer: Offer, atMs: number): Promise<void> {
+  await db.insertInto('offers').values({
+    id: offer.id, merchant_id: offer.merchantId, name: offer.name, tariff_hash: offer.tariffHash, media_allowed: offer.mediaAllowed.join(','),
+    default_cap_minor: offer.defaultCap.toMinorUnits(), hold_billed: offer.holdBilled ? 1 : 0, profile: offer.profile, status: offer.status,
+    created_at_ms: atMs,
+  }).execute();
+}
+
+/** Offers are in their tariff's currency. */
+export async function listOffers(db: Db, filter: { id?: string; merchantId?: string }): Promise<Offer[]> {
+  let query = db.selectFrom('offers').innerJoin('tariff_versions', 'tariff_versions.hash', 'offers.tariff_hash')
+    .selectAll('offers').select('tariff_versions.currency as offer_currency').orderBy('offers.id');
+  if (filter.id !== undefined) query = query.where('offers.id', '=', filter.id);
+  if (filter.merchantId !== undefined) query = query.where('offers.merchant_id', '=', filter.merchantId);
+  const rows = await query.execute();
+  return rows.map((row) => offerFrom(row, currency(row.offer_currency)));
+}
+
+interface StoredCarrierTerms { collectionFeeRate: string; badDebtRate: string; interconnectPerMinute: { amount: string; currency: string } | null }
+interface StoredMerchantTerms { merchantShareRate: string }
+
+function agreementFrom(row: Selectable<AgreementsTable>): Agreement {
+  const base = {
+    id: row.id, hostingCarrierId: row.hosting_carrier_id, effectiveFromMs: asNumber(row.effective_from_ms),
+    effectiveToMs: asNumberOrNull(row.effective_to_ms),
+  };
+  if (row.kind === 'carrier') {
+    const terms = JSON.parse(row.terms_json) as StoredCarrierTerms;
+    assert(row.billing_carrier_id !== null, 'carrier agreement names its billing carrier');
+    return {
+      ...base, kind: 'carrier', billingCarrierId: row.billing_carrier_id,
+      terms: {
+        collectionFeeRate: Rate.of(terms.collectionFeeRate), badDebtRate: Rate.of(terms.badDebtRate),
+        interconnectPerMinute: terms.interconnectPerMinute === null ? null : Money.of(terms.interconnectPerMinute.amount, currency(terms.interconnectPerMinute.currency)),
+      },
+    };
+  }
+  assert(row.kind === 'merchant' && row.merchant_id !== null, `agreement kind ${row.kind}`);
+  const terms = JSON.parse(row.terms_json) as StoredMerchantTerms;
+  return { ...base, kind: 'merchant', merchantId: row.merchant_id, terms: { merchantShareRate: Rate.of(terms.merchantShareRate) } };
+}
+
+export async function insertAgreement(db: Db, agreement: Agreement, atMs: number): Promise<void> {
+  const terms = agreement.kind === 'carrier'
+    ? {
+      collectionFeeRate: agreement.terms.collectionFeeRate.toString(), badDebtRate: agreement.terms.badDebtRate.toString(),
+      interconnectPerMinute: agreement.terms.interconnectPerMinute === null ? null
+        : { amount: agreement.terms.interconnectPerMinute.toString(), currency: agreement.terms.interconnectPerMinute.currency },
+    } satisfies StoredCarrierTerms
+    : { merchantShareRate: agreement.terms.merchantShareRate.toString() } satisfies StoredMerchantTerms;
+  await db.insertInto('agreements').values({
+    id: agreement.id, kind: agreement.kind, hosting_carrier_id: agreement.hostingCarrierId,
+    billing_carrier_id: agreement.kind === 'carrier' ? agreement.billingCarrierId : null,
+    merchant_id: agreement.kind === 'merchant' ? agreement.merchantId : null,
+    terms_json: JSON.stringify(terms), effective_from_ms: agreement.effectiveFromMs, effective_to_ms: agreement.effectiveToMs, created_at_ms: atMs,
+  }).execute();
+}
+
+export async function listAgreements(
+  db: Db, filter: { kind: Agreement['kind']; hostingCarrierId?: string; billingCarrierId?: string; merchantId?: string; atMs?: number },
+): Promise<Agreement[]> {
+  let query = db.selectFrom('agreements').selectAll().where('kind', '=', filter.kind).orderBy('effective_from_ms').orderBy('id');
+  if (filter.hostingCarrierId !== undefined) query = query.where('hosting_carrier_id', '=', filter.hostingCarrierId);
+  if (filter.billingCarrierId !== undefined) query = query.where('billing_carrier_id', '=', filter.billingCarrierId);
+  if (filter.merchantId !== undefined) query = query.where('merchant_id', '=', filter.merchantId);
+  if (filter.atMs !== undefined) {
+    const at = filter.atMs;
+    query = query.where('effective_from_ms', '<=', at).where((eb) => eb.or([eb('effective_to_ms', 'is', null), eb('effective_to_ms', '>', at)]));
+  }
+  return (await query.execute()).map(agreementFrom);
+}
+
+function apiKeyFrom(row: Selectable<Database['api_keys']>): ApiKey {
+  assert(row.role === 'operator' || row.role === 'merchant', `api key role ${row.role}`);
+  return { id: row.id, keyHash: row.key_hash, role: row.role, scopeId: row.scope_id, label: row.label, revokedAtMs: asNumberOrNull(row.revoked_at_ms) };
+}
+
+export async function insertApiKey(db: Db, key: ApiKey, atMs: number): Promise<void> {
+  await db.insertInto('api_keys').values({
+    id: key.id, key_hash: key.keyHash, role: key.role, scope_id: key.scopeId, label: key.label, created_at_ms: atMs, revoked_at_ms: key.revokedAtMs,
+  }).execute();
+}
+
+export async function findApiKeyByHash(db: Db, keyHash: string): Promise<ApiKey | null> {
+  const row = await db.selectFrom('api_keys').selectAll().where('key_hash', '=', keyHash).executeTakeFirst();
+  return row === undefined ? null : apiKeyFrom(row);
+}
+
+export async function publishTariff(db: Db, tariff: Tariff, atMs: number): Promise<'created' | 'exists'> {
+  const existing = await db.selectFrom('tariff_versions').select('hash').where('hash', '=', tariff.hash).executeTakeFirst();
+  if (existing !== undefined) return 'exists';
+  await db.insertInto('tariff_versions').values({
+    hash: tariff.hash, canonical_json: JSON.stringify(tariffToJson(tariff)), currency: tariff.currency, profile: tariff.profile, published_at_ms: atMs,
+  }).execute();
+  return 'created';
+}
+
+export async function getTariff(db: Db, hash: string): Promise<Tariff | null> {
+  const row = await db.selectFrom('tariff_versions').select('canonical_json').where('hash', '=', hash).executeTakeFirst();
+  if (row === undefined) return null;
+  const parsed = parseTariff(JSON.parse(row.canonical_json) as unknown);
+  assert(parsed.ok && parsed.value.hash === hash, `stored tariff ${hash} parses to the same version`);
+  return parsed.value;
+}

@@ -87,3 +87,34 @@ export function chargePostings(waterfall: Waterfall, parties: ChargeParties): Po
   ];
   return lines.filter((posting) => posting.amountMinor !== 0n);
 }
+
+/**
+ * The parts of a refund of `refundMinor` (tax included) on a charge: allocated over what is left
+ * of each part of the original waterfall, so that no part is ever refunded beyond what it
+ * received and the refunds of a charge add up exactly to it when it is refunded in full.
+ */
+export function refundWaterfall(original: Waterfall, refundedSoFar: readonly Waterfall[], refundMinor: bigint): Waterfall {
+  const sum = (pick: (w: Waterfall) => bigint): bigint => refundedSoFar.reduce((total, w) => total + pick(w), 0n);
+  const remaining = [
+    original.vatMinor - sum((w) => w.vatMinor),
+    original.billingCarrierFeeMinor - sum((w) => w.billingCarrierFeeMinor),
+    original.hostingCarrierShareMinor - sum((w) => w.hostingCarrierShareMinor),
+    original.merchantShareMinor - sum((w) => w.merchantShareMinor),
+  ];
+  const remainingTotal = remaining.reduce((total, part) => total + part, 0n);
+  assert(refundMinor > 0n && refundMinor <= remainingTotal, 'a refund is positive and at most what is left of the charge');
+  const [vatMinor = 0n, feeMinor = 0n, hostingMinor = 0n, merchantMinor = 0n] =
+    allocateMinorUnits(refundMinor, remaining.map((part) => Rate.of(part)));
+  [vatMinor, feeMinor, hostingMinor, merchantMinor].forEach((part, index) => {
+    assert(part >= 0n && part <= (remaining[index] ?? 0n), 'refund part ≤ what is left of it');
+  });
+  return {
+    currency: original.currency, interCarrier: original.interCarrier, grossMinor: refundMinor, vatMinor, netMinor: refundMinor - vatMinor,
+    billingCarrierFeeMinor: feeMinor, hostingCarrierShareMinor: hostingMinor, merchantShareMinor: merchantMinor,
+  };
+}
+
+/** The postings of a refund journal: the charge's postings for the refund's parts, negated. */
+export function refundPostings(parts: Waterfall, parties: ChargeParties): Posting[] {
+  return chargePostings(parts, parties).map((posting) => ({ ...posting, amountMinor: -posting.amountMinor }));
+}

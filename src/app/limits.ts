@@ -5,3 +5,40 @@
 
 /** Idempotency records are kept a day at least (IETF draft: long enough for any client's retries). */
 export const IDEMPOTENCY_RECORD_TTL_MS = 24 * 3_600_000;
+
+/**
+ * Shortest key for pseudonymising subscriber numbers: 32 bytes, the output length of HMAC-SHA256
+ * (RFC 2104 §3: shorter keys weaken the MAC). The key is all that protects the numbers: there are
+ * too few phone numbers for a hash alone to hide them, since every one can be tried.
+ */
+export const MSISDN_KEY_BYTES_MIN = 32;
+
+/**
+ * Random bytes in an API key secret: 160 bits, beyond online and offline guessing, which is why
+ * a fast unsalted SHA-256 is enough to store it (a password would need a slow, salted hash).
+ */
+export const API_SECRET_RANDOM_BYTES = 20;
+
+/** A quote stands five minutes: long enough to read the announcement, short enough that budgets stay true. */
+export const QUOTE_TTL_MS = 5 * 60_000;
+
+/** Proof of life may stop this long before a session ends (DESIGN.md §1: default 30 s). */
+export const LIVENESS_GRACE_MS_DEFAULT = 30_000;
+
+/** Heartbeats are persisted at most this often: after a crash a session is billed to a proof of life at most this old. */
+export const LIVENESS_PERSIST_INTERVAL_MS = 5_000;
+
+/** Cap warnings: at this fraction of the cap… */
+export const CAP_WARNING_FRACTION = '0.8';
+/** …and this long before the cap stop. */
+export const CAP_WARNING_BEFORE_STOP_MS = 60_000;
+
+/** Page size of listings: default and maximum (a page is read in one query). */
+export const PAGE_SIZE_DEFAULT = 50;
+export const PAGE_SIZE_MAX = 200;
+
+/** Comments on a rating: a paragraph, not a document. */
+export const RATING_COMMENT_LENGTH_MAX = 2_000;
+
+/** Refund reasons: a sentence. */
+export const REFUND_REASON_LENGTH_MAX = 500;

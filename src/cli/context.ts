@@ -4,6 +4,11 @@ export interface CliContext {
   readonly stderr: (text: string) => void;
   /** The wall clock, for defaults such as `quote --start`. */
   readonly nowMs: () => number;
+  /**
+   * The environment commands read their configuration from (DATABASE_URL, PALIER_SQLITE_PATH,
+   * PALIER_MSISDN_KEY); `process.env` when absent, so tests can point a command elsewhere.
+   */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 export const processContext: CliContext = {

@@ -4,7 +4,9 @@
  */
 import { Command, CommanderError } from 'commander';
 import { CliError } from './cli-error.ts';
+import { registerMigrate } from './commands/migrate.ts';
 import { registerQuote } from './commands/quote.ts';
+import { registerSeed } from './commands/seed.ts';
 import { registerTariffCheck } from './commands/tariff-check.ts';
 import type { CliContext } from './context.ts';
 
@@ -16,6 +18,8 @@ export function buildProgram(context: CliContext): Command {
     .showSuggestionAfterError(true);
   registerQuote(program, context);
   registerTariffCheck(program, context);
+  registerMigrate(program, context);
+  registerSeed(program, context);
   return program;
 }
 

@@ -13,3 +13,4 @@ export { zodViolations } from './zod-violations.ts';
 export * from './ledger/index.ts';
 export * from './parties/index.ts';
 export * from './billing/index.ts';
+export * from './session/index.ts';

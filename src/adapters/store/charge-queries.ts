@@ -13,7 +13,7 @@ type Db = Kysely<Database>;
 /** The waterfall as stored: minor units as decimal strings (JSON has no bigint). */
 type StoredSplit = { [K in keyof Waterfall]: Waterfall[K] extends bigint ? string : Waterfall[K] };
 
-function splitToJson(split: Waterfall): string {
+export function splitToJson(split: Waterfall): string {
   const stored: StoredSplit = {
     currency: split.currency, interCarrier: split.interCarrier, grossMinor: String(split.grossMinor), vatMinor: String(split.vatMinor),
     netMinor: String(split.netMinor), billingCarrierFeeMinor: String(split.billingCarrierFeeMinor),
@@ -22,7 +22,7 @@ function splitToJson(split: Waterfall): string {
   return JSON.stringify(stored);
 }
 
-function splitFromJson(json: string): Waterfall {
+export function splitFromJson(json: string): Waterfall {
   const stored = JSON.parse(json) as StoredSplit;
   assert(isCurrency(stored.currency), 'split currency');
   return {
@@ -49,6 +49,15 @@ function chargeFrom(row: Selectable<ChargesTable>): Charge {
 export async function getCharge(db: Db, column: 'id' | 'session_id', value: string): Promise<Charge | null> {
   const row = await db.selectFrom('charges').selectAll().where(column, '=', value).executeTakeFirst();
   return row === undefined ? null : chargeFrom(row);
+}
+
+/**
+ * Reads a charge and locks it until the transaction ends: `FOR UPDATE` in PostgreSQL (a row lock
+ * fires no UPDATE trigger); in SQLite `BEGIN IMMEDIATE` already holds the database's write lock.
+ */
+export async function lockCharge(db: Db, dialect: DialectName, id: string): Promise<Charge | null> {
+  if (dialect === 'postgres') await db.selectFrom('charges').select('id').where('id', '=', id).forUpdate().execute();
+  return getCharge(db, 'id', id);
 }
 
 /** Must run inside a transaction (the store's `closeCharge` opens one). */

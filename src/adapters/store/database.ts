@@ -35,7 +35,9 @@ export function databaseConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Dat
     if (!/^postgres(ql)?:\/\//.test(url)) throw new Error('DATABASE_URL must be a postgres:// URL (unset it for the embedded SQLite database)');
     return { dialect: 'postgres', url };
   }
-  return { dialect: 'sqlite', path: env['PALIER_SQLITE_PATH'] ?? DEFAULT_SQLITE_PATH };
+  const path = env['PALIER_SQLITE_PATH'];
+  // An empty path would make better-sqlite3 open a throwaway in-memory database: treat it as unset.
+  return { dialect: 'sqlite', path: path === undefined || path === '' ? DEFAULT_SQLITE_PATH : path };
 }
 
 // INT8 (BIGINT) as bigint, so money columns are exact; NUMERIC stays a string. pg's type parsers

@@ -7,6 +7,9 @@ import { migrate } from './migrate.ts';
 export { type DatabaseConfig, databaseConfigFromEnv, DEFAULT_SQLITE_PATH, type DialectName, type OpenDatabase, openDatabase } from './database.ts';
 export { KyselyStore } from './kysely-store.ts';
 export { migrate } from './migrate.ts';
+export {
+  LEDGER_BREACHES_PER_CHECK_MAX, LEDGER_CHECKS, type LedgerBreach, type LedgerCheck, type LedgerCounts, type LedgerReport, verifyLedger,
+} from './verify-ledger.ts';
 
 export interface OpenStore {
   readonly store: Store;

@@ -7,14 +7,17 @@
  * transaction at READ COMMITTED with row locks where a read decides a write (budget holds).
  */
 import { type Kysely, sql } from 'kysely';
-import type { Agreement, ApiKey, Carrier, Journal, JournalDraft, Merchant, Offer, Subscriber, Tariff } from '../../domain/index.ts';
-import type { CloseCharge, IdempotentResponse, PlaceHold, Store } from '../../app/ports/index.ts';
+import type {
+  Agreement, ApiKey, Carrier, Consent, Journal, JournalDraft, Merchant, Offer, Quote, Refund, Session, SessionEvent, SessionRating, Subscriber, Tariff,
+} from '../../domain/index.ts';
+import type { CloseCharge, IdempotentResponse, ListCharges, ListSessions, PlaceHold, Store } from '../../app/ports/index.ts';
 import * as charges from './charge-queries.ts';
 import type { DialectName } from './database.ts';
 import * as holds from './hold-queries.ts';
 import * as idempotency from './idempotency-queries.ts';
 import * as ledger from './ledger-queries.ts';
 import * as parties from './party-queries.ts';
+import * as sessions from './session-queries.ts';
 import type { Database } from './tables.ts';
 
 export class KyselyStore implements Store {
@@ -25,7 +28,7 @@ export class KyselyStore implements Store {
   ) {}
 
   transaction<T>(work: (store: Store) => Promise<T>): Promise<T> {
-    return this.runInTransaction(work);
+    return this.runInTransaction((store) => work(store));
   }
 
   private async runInTransaction<T>(work: (store: KyselyStore) => Promise<T>): Promise<T> {
@@ -96,6 +99,7 @@ export class KyselyStore implements Store {
   closeCharge(close: CloseCharge) { return this.write((db) => charges.closeCharge(db, this.dialect, close)); }
   getCharge(id: string) { return charges.getCharge(this.db, 'id', id); }
   getChargeForSession(sessionId: string) { return charges.getCharge(this.db, 'session_id', sessionId); }
+  lockCharge(id: string) { return charges.lockCharge(this.db, this.dialect, id); }
 
   beginIdempotent(principal: string, key: string, requestHash: string, atMs: number) {
     return idempotency.beginIdempotent(this.db, principal, key, requestHash, atMs);
@@ -105,6 +109,27 @@ export class KyselyStore implements Store {
   }
   abandonIdempotent(principal: string, key: string) { return idempotency.abandonIdempotent(this.db, principal, key); }
   purgeIdempotent(nowMs: number) { return idempotency.purgeIdempotent(this.db, nowMs); }
+
+  insertQuote(quote: Quote) { return sessions.insertQuote(this.db, quote); }
+  getQuote(id: string) { return sessions.getQuote(this.db, id); }
+  createSession(consent: Consent, session: Session, userTokenHash: string, event: SessionEvent) {
+    return this.write((db) => sessions.createSession(db, consent, session, userTokenHash, event));
+  }
+  getSession(id: string) { return sessions.getSession(this.db, 'id', id); }
+  findSessionByUserTokenHash(tokenHash: string) { return sessions.getSession(this.db, 'user_token_hash', tokenHash); }
+  sessionBillingCarrierId(sessionId: string) { return sessions.sessionBillingCarrierId(this.db, sessionId); }
+  getConsentForSession(sessionId: string) { return sessions.getConsentForSession(this.db, sessionId); }
+  saveSession(session: Session, expectedVersion: number, events: readonly SessionEvent[]) {
+    return this.write((db) => sessions.saveSession(db, session, expectedVersion, events));
+  }
+  listOpenSessions() { return sessions.listOpenSessions(this.db); }
+  listSessions(filter: ListSessions) { return sessions.listSessions(this.db, filter); }
+  sessionEvents(sessionId: string) { return sessions.sessionEvents(this.db, sessionId); }
+  insertRating(rating: SessionRating) { return sessions.insertRating(this.db, rating); }
+  getRating(sessionId: string) { return sessions.getRating(this.db, sessionId); }
+  listCharges(filter: ListCharges) { return sessions.listCharges(this.db, filter); }
+  insertRefund(refund: Refund, journal: JournalDraft) { return this.write((db) => sessions.insertRefund(db, this.dialect, refund, journal)); }
+  listRefunds(chargeId: string) { return sessions.listRefunds(this.db, chargeId); }
 
   /** Runs a multi-statement write in a transaction (joining the current one, if any). */
   private write<T>(work: (db: Kysely<Database>) => Promise<T>): Promise<T> {

@@ -30,12 +30,14 @@ export interface ApiKeysTable { id: string; key_hash: string; role: string; scop
 export interface QuotesTable {
   id: string; offer_id: string; subscriber_id: string; tariff_hash: string; locale: string; announcement_text: string;
   announcement_hash: string; currency: string; cap_allowed_minor: Int; max_affordable_s: Int; created_at_ms: Int; expires_at_ms: Int;
+  token_hash: string | null;
 }
 export interface SessionsTable {
   id: string; offer_id: string; merchant_id: string; subscriber_id: string; quote_id: string; tariff_hash: string; currency: string;
   cap_minor: Int; status: string; metering_started_at_ms: NullableInt; ended_at_ms: NullableInt; end_reason: string | null;
   last_user_seen_at_ms: NullableInt; last_advisor_seen_at_ms: NullableInt; state_json: string; charge_id: string | null;
   version: Int; lease_owner: string | null; lease_expires_at_ms: NullableInt; created_at_ms: Int; updated_at_ms: Int;
+  user_token_hash: string | null;
 }
 export interface ConsentsTable {
   id: string; quote_id: string; session_id: string; tariff_hash: string; announcement_text: string; announcement_hash: string;
@@ -56,6 +58,7 @@ export interface ChargesTable {
 }
 export interface RefundsTable {
   id: string; charge_id: string; amount_minor: Int; currency: string; reason: string; journal_id: string; created_by: string; created_at_ms: Int;
+  split_json: string | null;
 }
 export interface HoldsTable {
   id: string; subscriber_id: string; session_id: string; period: string; currency: string; amount_minor: Int; status: string;

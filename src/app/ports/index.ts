@@ -1,3 +1,5 @@
 /** The ports use cases depend on; adapters implement them. */
 export type { IdGenerator } from './ids.ts';
 export type * from './store.ts';
+export type { Clock, Scheduler, TimerHandle } from './clock.ts';
+export type { BrokerEvent, LiveFeed, NoticeKind, Secrets } from './live-feed.ts';

@@ -3,7 +3,8 @@
  * The kysely adapter implements it on SQLite and PostgreSQL.
  */
 import type {
-  Agreement, ApiKey, Carrier, Charge, Hold, Journal, JournalDraft, Merchant, Offer, Result, Subscriber, Tariff,
+  Agreement, ApiKey, Carrier, Charge, Consent, Hold, Journal, JournalDraft, Merchant, Offer, Quote, Refund, Result, Session, SessionEvent,
+  SessionRating, SessionStatus, Subscriber, Tariff,
 } from '../../domain/index.ts';
 
 export interface PartyStore {
@@ -87,6 +88,8 @@ export interface ChargeStore {
   closeCharge(close: CloseCharge): Promise<{ charge: Charge; created: boolean }>;
   getCharge(id: string): Promise<Charge | null>;
   getChargeForSession(sessionId: string): Promise<Charge | null>;
+  /** Inside a transaction: reads a charge and holds it until commit (refunds are serialised per charge). */
+  lockCharge(id: string): Promise<Charge | null>;
 }
 
 /** A stored idempotent response. */
@@ -115,7 +118,61 @@ export interface IdempotencyStore {
   purgeIdempotent(nowMs: number): Promise<number>;
 }
 
-export interface Store extends PartyStore, TariffStore, LedgerStore, HoldStore, ChargeStore, IdempotencyStore {
+/** A page of a listing, newest first; `nextCursor` fetches the following page. */
+export interface Page<T> {
+  readonly items: readonly T[];
+  readonly nextCursor: string | null;
+}
+
+export interface ListSessions {
+  readonly merchantId?: string;
+  readonly billingCarrierId?: string;
+  readonly status?: SessionStatus;
+  readonly offerId?: string;
+  readonly cursor?: string;
+  readonly limit: number;
+}
+
+export interface ListCharges {
+  readonly merchantId?: string;
+  readonly billingCarrierId?: string;
+  readonly subscriberId?: string;
+  readonly cursor?: string;
+  readonly limit: number;
+}
+
+export interface SessionStore {
+  insertQuote(quote: Quote): Promise<void>;
+  getQuote(id: string): Promise<Quote | null>;
+  /**
+   * Creates a session from a consent: the consent record, the session and its first event, in
+   * one transaction. Returns `quote_used` when the quote already has a consent.
+   */
+  createSession(consent: Consent, session: Session, userTokenHash: string, event: SessionEvent): Promise<Result<void, 'quote_used'>>;
+  getSession(id: string): Promise<Session | null>;
+  findSessionByUserTokenHash(tokenHash: string): Promise<Session | null>;
+  /** The billing carrier of a session's subscriber (for operator scope checks). */
+  sessionBillingCarrierId(sessionId: string): Promise<string | null>;
+  getConsentForSession(sessionId: string): Promise<Consent | null>;
+  /**
+   * Stores a new state of a session if nobody changed it since `expectedVersion`, with its events.
+   * Returns `conflict` otherwise (the caller reloads and retries).
+   */
+  saveSession(session: Session, expectedVersion: number, events: readonly SessionEvent[]): Promise<'saved' | 'conflict'>;
+  /** Sessions not yet rated (queued, active, on hold, ended): what a restart must take over. */
+  listOpenSessions(): Promise<Session[]>;
+  listSessions(filter: ListSessions): Promise<Page<Session>>;
+  sessionEvents(sessionId: string): Promise<(SessionEvent & { readonly seq: number })[]>;
+  /** Stores a rating; `already_rated` when the session has one. */
+  insertRating(rating: SessionRating): Promise<Result<void, 'already_rated'>>;
+  getRating(sessionId: string): Promise<SessionRating | null>;
+  listCharges(filter: ListCharges): Promise<Page<Charge>>;
+  /** Writes a refund and its journal in one transaction. */
+  insertRefund(refund: Refund, journal: JournalDraft): Promise<void>;
+  listRefunds(chargeId: string): Promise<Refund[]>;
+}
+
+export interface Store extends PartyStore, TariffStore, LedgerStore, HoldStore, ChargeStore, IdempotencyStore, SessionStore {
   /**
    * Runs `work` in one transaction (serialised per subscriber budget and per session on both
    * databases). Nested calls join the outer transaction. Rolled back if `work` throws.

@@ -53,3 +53,17 @@ export interface Hold {
   readonly createdAtMs: number;
   readonly resolvedAtMs: number | null;
 }
+
+/** A full or partial refund of a charge, with the parts of the waterfall it gives back. */
+export interface Refund {
+  readonly id: string;
+  readonly chargeId: string;
+  readonly amountMinor: bigint;
+  readonly currency: Currency;
+  readonly reason: string;
+  readonly split: Waterfall;
+  readonly journalId: string;
+  /** Who refunded: `operator:<carrier>` or `merchant:<id>`. */
+  readonly createdBy: string;
+  readonly createdAtMs: number;
+}

@@ -1,3 +1,4 @@
 /** Carriers, subscribers, merchants, offers, agreements and API keys. */
 export * from './parties.ts';
+export { hashApiKeySecret } from './hash-api-key-secret.ts';
 export { normaliseMsisdn, pseudonymiseMsisdn } from './msisdn.ts';

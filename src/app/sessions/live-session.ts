@@ -1,0 +1,27 @@
+/**
+ * A session the broker is running: its state as last committed, its tariff, its timers and a
+ * promise chain that serialises every change to it (REST calls and timers alike).
+ */
+import type { Session, Tariff } from '../../domain/index.ts';
+import type { TimerHandle } from '../ports/index.ts';
+
+export interface LiveSession {
+  session: Session;
+  readonly tariff: Tariff;
+  readonly billingCarrierId: string;
+  readonly billingTimeZone: string;
+  readonly hostingCarrierId: string;
+  /** Serialises work on this session. */
+  chain: Promise<unknown>;
+  tick: TimerHandle | null;
+  timers: TimerHandle[];
+  stopAtMs: number | null;
+  stopReason: 'cap_reached' | 'max_cost';
+  /** Proof of life as last persisted (the older side), to throttle heartbeat writes. */
+  persistedProofMs: number;
+  /** Live amount cache: the billed amount and the metered second at which it next steps. */
+  billedMinor: bigint;
+  nextStepSecond: number | null;
+  /** Metered seconds in the closed intervals (the tick adds the run in progress). */
+  closedSeconds: number;
+}

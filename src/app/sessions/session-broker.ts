@@ -1,0 +1,384 @@
+/**
+ * The session broker (DESIGN.md §1): runs every session from consent to rated charge. It keeps
+ * the sessions it runs in memory, serialises all changes to one session, persists every
+ * transition with its event before acting on it, schedules cap stops, warnings and 1 Hz ticks on
+ * the one shared scheduler, and publishes to the live feed only what is committed.
+ */
+import {
+  assert, changeMedium, closedSeconds, connect, type EndReason, err, hold, lastProofOfLifeMs, type Locale, type Medium, Money, nextChange, ok,
+  periodOf, type Refund, type Result, resume, seen, type Session, type SessionEvent, type SessionRating,
+} from '../../domain/index.ts';
+import { LIVENESS_PERSIST_INTERVAL_MS } from '../limits.ts';
+import type { Clock, IdGenerator, LiveFeed, Scheduler, Secrets, Store } from '../ports/index.ts';
+import type { BrokerError, ConsentError, Ineligible, NotFound, RefundError, SessionError } from './broker-errors.ts';
+import { capPlan } from './cap-plan.ts';
+import { consentToQuote, type ConsentInput } from './consent.ts';
+import { endAndRate } from './end-and-rate.ts';
+import type { LiveSession } from './live-session.ts';
+import { refundCharge, type RefundInput } from './refund-charge.ts';
+import {
+  budgetLeft, checkEligibility, type Eligibility, firstBillableStep, monthlyBudget, quoteOffer, type QuoteResult,
+} from './quote-offer.ts';
+
+export interface BrokerConfig {
+  /** How long proof of life may stop before a session ends with `liveness_lost`. */
+  readonly livenessGraceMs: number;
+}
+
+export interface BrokerDeps {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly scheduler: Scheduler;
+  readonly ids: IdGenerator;
+  readonly secrets: Secrets;
+  readonly feed: LiveFeed;
+  /** Runs work started by a timer; errors there are bugs, reported by the composition root. */
+  readonly background: (work: Promise<unknown>) => void;
+  readonly config: BrokerConfig;
+}
+
+/** A session as shown to clients: the state plus what it costs right now. */
+export interface SessionView {
+  readonly session: Session;
+  readonly meteredSeconds: number;
+  readonly billed: Money;
+  readonly stopAtMs: number | null;
+}
+
+export class SessionBroker {
+  private readonly running = new Map<string, LiveSession>();
+  private readonly loading = new Map<string, Promise<LiveSession | null>>();
+  private stopped = false;
+
+  constructor(private readonly deps: BrokerDeps) {}
+
+  /** Sessions being run now (queued, active or on hold). */
+  get runningCount(): number {
+    return this.running.size;
+  }
+
+  eligibility(offerId: string, subscriberId: string): Promise<Result<Eligibility, NotFound | Ineligible>> {
+    return checkEligibility(this.deps.store, offerId, subscriberId, this.deps.clock.nowMs());
+  }
+
+  quote(input: { offerId: string; subscriberId: string; locale: Locale }): Promise<Result<QuoteResult, NotFound | Ineligible>> {
+    return quoteOffer(this.deps, { ...input, atMs: this.deps.clock.nowMs() });
+  }
+
+  /** The user accepts a quote: a queued session (waiting is free) and the user's session token. */
+  async consent(input: ConsentInput): Promise<Result<{ session: Session; userToken: string }, NotFound | ConsentError>> {
+    const result = await consentToQuote(this.deps, input, this.deps.clock.nowMs());
+    if (!result.ok) return result;
+    await this.adopt(result.value.session);
+    return result;
+  }
+
+  /** The advisor connects: the cap is reserved on the monthly budget and metering starts. */
+  connect(sessionId: string): Promise<Result<Session, NotFound | SessionError>> {
+    return this.run(sessionId, async (live) => {
+      const now = this.deps.clock.nowMs();
+      const probe = connect(live.session, now, live.session.capMinor);
+      if (!probe.ok) return probe;
+      const subscriber = await this.deps.store.getSubscriber(live.session.subscriberId);
+      assert(subscriber !== null, 'a session has its subscriber');
+      const left = await budgetLeft(this.deps.store, subscriber, live.tariff, now);
+      const reserve = Money.fromMinorUnits(live.session.capMinor, live.tariff.currency).min(left);
+      if (reserve.compare(firstBillableStep(live.tariff, now)) < 0 || reserve.isZero()) {
+        return this.finish(live, 'budget_exhausted', now);
+      }
+      const transition = connect(live.session, now, reserve.toMinorUnits());
+      assert(transition.ok, 'a queued session connects');
+      const placed = await this.commit(live, transition.value.session, [transition.value.event], async (tx) => {
+        const periodHold = await tx.placeHold({
+          id: this.deps.ids.newId('hld'), subscriberId: subscriber.id, sessionId: live.session.id, period: periodOfLive(live, now),
+          currency: live.tariff.currency, amountMinor: reserve.toMinorUnits(), monthlyCapMinor: monthlyBudget(subscriber, live.tariff).toMinorUnits(),
+          atMs: now,
+        });
+        return periodHold.ok;
+      });
+      if (!placed) return this.finish(live, 'budget_exhausted', now);
+      this.schedule(live);
+      this.deps.feed.publish({ type: 'state', session: live.session });
+      return ok(live.session);
+    });
+  }
+
+  hold(sessionId: string): Promise<Result<Session, NotFound | SessionError>> {
+    return this.transition(sessionId, (session, now) => hold(session, now));
+  }
+
+  resume(sessionId: string): Promise<Result<Session, NotFound | SessionError>> {
+    return this.transition(sessionId, (session, now) => resume(session, now));
+  }
+
+  changeMedium(sessionId: string, medium: Medium): Promise<Result<Session, NotFound | SessionError>> {
+    return this.run(sessionId, async (live) => {
+      const offer = await this.deps.store.getOffer(live.session.offerId);
+      if (offer !== null && !offer.mediaAllowed.includes(medium)) return err('medium_not_allowed');
+      return this.applyTransition(live, changeMedium(live.session, medium, this.deps.clock.nowMs()));
+    });
+  }
+
+  /** Proof of presence from the user (widget) or the advisor side. */
+  heartbeat(sessionId: string, side: 'user' | 'advisor'): Promise<Result<Session, NotFound | SessionError>> {
+    return this.run(sessionId, async (live) => {
+      if (live.session.status === 'ended' || live.session.status === 'rated') return err('session_closed');
+      const now = this.deps.clock.nowMs();
+      const next = seen(live.session, side, now);
+      if (lastProofOfLifeMs(next) - live.persistedProofMs >= LIVENESS_PERSIST_INTERVAL_MS) {
+        await this.commit(live, next, []);
+        live.persistedProofMs = lastProofOfLifeMs(next);
+      } else {
+        live.session = next;
+      }
+      return ok(live.session);
+    });
+  }
+
+  /** Ends a session now, for `reason` (by the user, the advisor, an operator…), and rates it. */
+  end(sessionId: string, reason: EndReason): Promise<Result<Session, NotFound | SessionError>> {
+    return this.run(sessionId, (live) => this.finish(live, reason, this.deps.clock.nowMs()));
+  }
+
+  /** The user rates an ended session, once. */
+  async rateSession(sessionId: string, stars: number, comment: string): Promise<Result<SessionRating, NotFound | SessionError>> {
+    const session = await this.deps.store.getSession(sessionId);
+    if (session === null) return err('session_not_found');
+    if (session.status !== 'rated') return err('session_not_ended');
+    const rating: SessionRating = { sessionId, stars, comment, createdAtMs: this.deps.clock.nowMs() };
+    const inserted = await this.deps.store.insertRating(rating);
+    return inserted.ok ? ok(rating) : err(inserted.error);
+  }
+
+  /** Refunds a charge fully (amountMinor null) or partly, with a reason. */
+  refund(input: Omit<RefundInput, 'atMs'>): Promise<Result<Refund, NotFound | RefundError>> {
+    return refundCharge(this.deps, { ...input, atMs: this.deps.clock.nowMs() });
+  }
+
+  /** A session with its live metered time and amount (the price shown is `rate()` of it). */
+  async view(sessionId: string): Promise<SessionView | null> {
+    const live = this.running.get(sessionId);
+    const session = live?.session ?? (await this.deps.store.getSession(sessionId));
+    if (session === null) return null;
+    const now = this.deps.clock.nowMs();
+    if (session.status === 'rated' || session.status === 'ended') {
+      const charge = session.chargeId === null ? null : await this.deps.store.getCharge(session.chargeId);
+      return { session, meteredSeconds: closedSeconds(session), billed: charge?.amount ?? Money.zero(session.currency), stopAtMs: null };
+    }
+    const tariff = live?.tariff ?? (await this.deps.store.getTariff(session.tariffHash));
+    assert(tariff !== null, 'a session has its tariff');
+    const change = session.meteringStartedAtMs === null ? null
+      : nextChange(tariff, session.meteringStartedAtMs, meteredAt(session, now), { metered: session.intervals, ...(session.runStartedAtMs === null ? {} : { continueAtMs: session.runStartedAtMs }) });
+    return { session, meteredSeconds: meteredAt(session, now), billed: change?.billed ?? Money.zero(session.currency), stopAtMs: live?.stopAtMs ?? null };
+  }
+
+  /** Takes over every session not yet rated (after a restart), ending those whose proof of life is too old. */
+  async start(): Promise<{ resumed: number; ended: number }> {
+    let resumed = 0;
+    let ended = 0;
+    for (const session of await this.deps.store.listOpenSessions()) {
+      const live = await this.adopt(session);
+      if (live === null) continue;
+      const outcome = await this.run(session.id, (l) => this.recover(l));
+      if (outcome.ok && outcome.value === 'ended') ended += 1;
+      else resumed += 1;
+    }
+    return { resumed, ended };
+  }
+
+  /** Graceful shutdown: timers stop; sessions stay in the database for the next start. */
+  async shutdown(): Promise<void> {
+    this.stopped = true;
+    for (const live of this.running.values()) {
+      this.cancelTimers(live);
+      await live.chain;
+    }
+    for (const live of this.running.values()) {
+      if (lastProofOfLifeMs(live.session) > live.persistedProofMs) await this.commit(live, live.session, []);
+    }
+  }
+
+  private async recover(live: LiveSession): Promise<Result<'resumed' | 'ended', never>> {
+    const now = this.deps.clock.nowMs();
+    if (live.session.status === 'ended') {
+      await this.finish(live, live.session.endReason ?? 'operator', live.session.endedAtMs ?? now);
+      return ok('ended');
+    }
+    const proof = lastProofOfLifeMs(live.session);
+    this.planStop(live);
+    if (live.stopAtMs !== null && live.stopAtMs <= now && live.stopAtMs <= proof + this.deps.config.livenessGraceMs) {
+      await this.finish(live, live.stopReason, live.stopAtMs);
+      return ok('ended');
+    }
+    if (now - proof > this.deps.config.livenessGraceMs) {
+      await this.finish(live, 'liveness_lost', proof);
+      return ok('ended');
+    }
+    this.schedule(live);
+    return ok('resumed');
+  }
+
+  private transition(
+    sessionId: string, step: (session: Session, nowMs: number) => Result<{ session: Session; event: SessionEvent }, SessionError>,
+  ): Promise<Result<Session, NotFound | SessionError>> {
+    return this.run(sessionId, (live) => this.applyTransition(live, step(live.session, this.deps.clock.nowMs())));
+  }
+
+  private async applyTransition(live: LiveSession, transition: Result<{ session: Session; event: SessionEvent }, SessionError>): Promise<Result<Session, SessionError>> {
+    if (!transition.ok) return transition;
+    await this.commit(live, transition.value.session, [transition.value.event]);
+    this.schedule(live);
+    this.deps.feed.publish({ type: 'state', session: live.session });
+    return ok(live.session);
+  }
+
+  /** Ends and rates in one transaction; the live session is dropped. */
+  private async finish(live: LiveSession, reason: EndReason, atMs: number): Promise<Result<Session, SessionError>> {
+    this.cancelTimers(live);
+    const result = await endAndRate(this.deps, live, reason, atMs);
+    if (!result.ok) return result;
+    this.running.delete(live.session.id);
+    this.deps.feed.publish({ type: 'ended', session: live.session, reason: live.session.endReason ?? reason, billedMinor: result.value.billedMinor, chargeId: live.session.chargeId });
+    return ok(live.session);
+  }
+
+  /**
+   * Persists `next` (version bumped) with its events, plus any extra writes, in one transaction;
+   * `extra` returning false rolls everything back.
+   */
+  private async commit(live: LiveSession, next: Session, events: readonly SessionEvent[], extra?: Parameters<Store['transaction']>[0]): Promise<boolean> {
+    const versioned: Session = { ...next, version: live.session.version + 1 };
+    const committed = await this.deps.store.transaction(async (tx) => {
+      if (extra !== undefined && (await extra(tx)) === false) throw new RolledBack();
+      const saved = await tx.saveSession(versioned, live.session.version, events);
+      assert(saved === 'saved', `session ${versioned.id} has a single writer`);
+      return true;
+    }).catch((error: unknown) => {
+      if (error instanceof RolledBack) return false;
+      throw error;
+    });
+    if (committed) {
+      live.session = versioned;
+      live.closedSeconds = closedSeconds(versioned);
+    }
+    return committed;
+  }
+
+  /** Runs `work` on a session after every earlier change to it. */
+  private async run<T, E extends BrokerError>(sessionId: string, work: (live: LiveSession) => Promise<Result<T, E>>): Promise<Result<T, E | NotFound | SessionError>> {
+    const live = this.running.get(sessionId) ?? (await this.loadClosed(sessionId));
+    if (live === null) return err('session_not_found');
+    if (live === 'closed') return err('session_closed');
+    const next = live.chain.then(() => work(live));
+    live.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  private async loadClosed(sessionId: string): Promise<'closed' | null | LiveSession> {
+    const session = await this.deps.store.getSession(sessionId);
+    if (session === null) return null;
+    if (session.status === 'rated') return 'closed';
+    return this.adopt(session);
+  }
+
+  /** Starts running a stored session (once, even when asked twice at the same time). */
+  private async adopt(session: Session): Promise<LiveSession | null> {
+    const existing = this.running.get(session.id);
+    if (existing !== undefined) return existing;
+    let pending = this.loading.get(session.id);
+    if (pending === undefined) {
+      pending = this.buildLive(session);
+      this.loading.set(session.id, pending);
+    }
+    const live = await pending;
+    this.loading.delete(session.id);
+    if (live !== null && !this.running.has(session.id)) {
+      this.running.set(session.id, live);
+      this.schedule(live);
+    }
+    return live === null ? null : (this.running.get(session.id) ?? live);
+  }
+
+  private async buildLive(session: Session): Promise<LiveSession | null> {
+    const { store } = this.deps;
+    const [tariff, merchant, subscriber] = await Promise.all([store.getTariff(session.tariffHash), store.getMerchant(session.merchantId), store.getSubscriber(session.subscriberId)]);
+    assert(tariff !== null && merchant !== null && subscriber !== null, 'a session has its tariff, merchant and subscriber');
+    const carrier = await store.getCarrier(subscriber.billingCarrierId);
+    assert(carrier !== null, 'a subscriber has its carrier');
+    return {
+      session, tariff, billingCarrierId: carrier.id, billingTimeZone: carrier.timeZone, hostingCarrierId: merchant.hostingCarrierId,
+      chain: Promise.resolve(), tick: null, timers: [], stopAtMs: null, stopReason: 'cap_reached',
+      persistedProofMs: lastProofOfLifeMs(session), billedMinor: 0n, nextStepSecond: 0, closedSeconds: closedSeconds(session),
+    };
+  }
+
+  private planStop(live: LiveSession): ReturnType<typeof capPlan> {
+    const plan = capPlan(live.session, live.tariff);
+    live.stopAtMs = plan.stopAtMs;
+    live.stopReason = plan.stopReason;
+    return plan;
+  }
+
+  /** (Re)schedules the session's timers from its current state. */
+  private schedule(live: LiveSession): void {
+    this.cancelTimers(live);
+    const { session } = live;
+    if (this.stopped || session.status === 'ended' || session.status === 'rated') return;
+    const { scheduler, clock } = this.deps;
+    const now = clock.nowMs();
+    const phaseMs = session.meteringStartedAtMs ?? session.createdAtMs;
+    const firstTickMs = phaseMs + Math.max(1, Math.ceil((now - phaseMs) / 1000)) * 1000;
+    live.tick = scheduler.everySecond(Math.min(firstTickMs, now + 1000), (dueMs) => { this.onTick(live, dueMs); });
+    const plan = this.planStop(live);
+    if (plan.stopAtMs !== null) {
+      live.timers.push(scheduler.at(plan.stopAtMs, (dueMs) => {
+        this.deps.background(this.run(session.id, (l) => this.finish(l, l.stopReason, dueMs)));
+      }));
+    }
+    for (const warning of plan.warnings) {
+      if (warning.atMs <= now) continue;
+      live.timers.push(scheduler.at(warning.atMs, (dueMs) => {
+        this.deps.feed.publish({ type: 'notice', session: live.session, atMs: dueMs, notice: warning.kind });
+      }));
+    }
+  }
+
+  private cancelTimers(live: LiveSession): void {
+    if (live.tick !== null) this.deps.scheduler.cancel(live.tick);
+    for (const timer of live.timers) this.deps.scheduler.cancel(timer);
+    live.tick = null;
+    live.timers = [];
+  }
+
+  /** Every second: liveness, and the live amount (recomputed only when the price steps). */
+  private onTick(live: LiveSession, dueMs: number): void {
+    const { session } = live;
+    const proof = lastProofOfLifeMs(session);
+    if (dueMs - proof > this.deps.config.livenessGraceMs) {
+      this.cancelTimers(live);
+      this.deps.background(this.run(session.id, (l) => this.finish(l, 'liveness_lost', lastProofOfLifeMs(l.session))));
+      return;
+    }
+    if (session.meteringStartedAtMs === null) return;
+    const metered = session.runStartedAtMs === null ? live.closedSeconds : live.closedSeconds + Math.floor((dueMs - session.runStartedAtMs) / 1000);
+    if (live.nextStepSecond !== null && metered >= live.nextStepSecond) {
+      const change = nextChange(live.tariff, session.meteringStartedAtMs, metered, {
+        metered: session.intervals, ...(session.runStartedAtMs === null ? {} : { continueAtMs: session.runStartedAtMs }),
+      });
+      live.billedMinor = change.billed.toMinorUnits();
+      live.nextStepSecond = change.step?.atSecond ?? null;
+    }
+    this.deps.feed.publish({ type: 'tick', session, atMs: dueMs, meteredSeconds: metered, billedMinor: live.billedMinor });
+  }
+}
+
+class RolledBack extends Error {}
+
+function meteredAt(session: Session, atMs: number): number {
+  return closedSeconds(session) + (session.runStartedAtMs === null ? 0 : Math.max(0, Math.floor((atMs - session.runStartedAtMs) / 1000)));
+}
+
+function periodOfLive(live: LiveSession, atMs: number): string {
+  return periodOf(atMs, live.billingTimeZone);
+}
+

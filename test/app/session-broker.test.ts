@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { before, it } from 'node:test';
+import { Money, rate } from '../../src/domain/index.ts';
+import { brokerHarness, type BrokerHarness } from '../support/broker-harness.ts';
+import { describeEachDatabase } from '../support/databases.ts';
+import { buildWorld, type World } from '../support/world.ts';
+
+const START_MS = Date.parse('2026-10-05T08:00:00Z'); // Monday 10:00 Paris: base paliers
+
+describeEachDatabase('broker: a session from quote to charge', ({ database }) => {
+  let h: BrokerHarness;
+  let world: World;
+  before(async () => {
+    h = brokerHarness(database(), START_MS);
+    world = await buildWorld(h.store, 'b');
+  });
+
+  async function consented(cap: string): Promise<{ sessionId: string }> {
+    const quote = await h.broker.quote({ offerId: world.offerId, subscriberId: world.subscriberId, locale: 'fr-FR' });
+    assert.ok(quote.ok, quote.ok ? '' : quote.error);
+    const consent = await h.broker.consent({
+      quoteId: quote.value.quote.id, announcementHash: quote.value.quote.announcementHash, cap: Money.of(cap, 'EUR'),
+      channel: 'web', clientIp: '192.0.2.1', userAgent: 'test',
+    });
+    assert.ok(consent.ok, consent.ok ? '' : consent.error);
+    return { sessionId: consent.value.session.id };
+  }
+
+  /** Both sides keep proving presence every 5 s for `ms`. */
+  async function alive(sessionId: string, ms: number): Promise<void> {
+    for (let elapsed = 0; elapsed < ms; elapsed += 5_000) {
+      await h.clock.advanceBy(Math.min(5_000, ms - elapsed));
+      await h.broker.heartbeat(sessionId, 'user');
+      await h.broker.heartbeat(sessionId, 'advisor');
+    }
+  }
+
+  it('waiting is free, metering starts at connect, the user ends: the charge is rate() of the metered time', async () => {
+    const { sessionId } = await consented('10.00');
+    await h.clock.advanceBy(20_000);
+    await h.broker.heartbeat(sessionId, 'user');
+    const connected = await h.broker.connect(sessionId);
+    assert.ok(connected.ok);
+    const connectedAt = h.clock.nowMs();
+    for (let i = 0; i < 20; i += 1) {
+      await h.clock.advanceBy(10_000);
+      await h.broker.heartbeat(sessionId, 'user');
+      await h.broker.heartbeat(sessionId, 'advisor');
+    }
+    await h.clock.advanceBy(500);
+    const ended = await h.broker.end(sessionId, 'user');
+    assert.ok(ended.ok);
+    assert.equal(ended.value.status, 'rated');
+    const charge = await h.store.getChargeForSession(sessionId);
+    assert.ok(charge !== null);
+    assert.equal(charge.meteredSeconds, 200, 'partial second not billed, waiting not billed');
+    assert.equal(charge.amount.toString(), rate(world.tariff, connectedAt, 200).billed.toString());
+    assert.equal((await h.store.getHoldForSession(sessionId))?.status, 'posted');
+  });
+
+  it('the cap stops the session at the exact second, billed exactly the cap at most', async () => {
+    const { sessionId } = await consented('1.00');
+    await h.broker.connect(sessionId);
+    const connectedAt = h.clock.nowMs();
+    for (let i = 0; i < 30; i += 1) {
+      await h.clock.advanceBy(5_000);
+      await h.broker.heartbeat(sessionId, 'user');
+      await h.broker.heartbeat(sessionId, 'advisor');
+    }
+    const session = await h.store.getSession(sessionId);
+    assert.equal(session?.status, 'rated');
+    assert.equal(session.endReason, 'cap_reached');
+    const charge = await h.store.getChargeForSession(sessionId);
+    assert.ok(charge !== null);
+    // 0.53 €/started minute: 1 minute (0.53) fits, 2 (1.06) do not → stopped after 60 s.
+    assert.equal(charge.meteredSeconds, 60);
+    assert.equal(charge.amount.toString(), '0.53');
+    assert.equal(session.endedAtMs, connectedAt + 60_000);
+    assert.ok(h.events.some((e) => e.type === 'notice' && e.session.id === sessionId && e.notice === 'cap_warning_80'));
+  });
+
+  it('liveness lost: billed up to the last proof of life, not to when it was noticed', async () => {
+    const { sessionId } = await consented('10.00');
+    await h.broker.connect(sessionId);
+    const connectedAt = h.clock.nowMs();
+    for (let i = 0; i < 19; i += 1) {
+      await h.clock.advanceBy(5_000);
+      await h.broker.heartbeat(sessionId, 'user');
+      await h.broker.heartbeat(sessionId, 'advisor');
+    }
+    await h.clock.advanceBy(60_000);
+    const session = await h.store.getSession(sessionId);
+    assert.equal(session?.endReason, 'liveness_lost');
+    assert.equal(session.endedAtMs, connectedAt + 95_000);
+    const charge = await h.store.getChargeForSession(sessionId);
+    assert.equal(charge?.meteredSeconds, 95);
+  });
+
+  it('a free hold is not metered; a resumed session meters again', async () => {
+    const { sessionId } = await consented('10.00');
+    await h.broker.connect(sessionId);
+    await alive(sessionId, 30_000);
+    const held = await h.broker.hold(sessionId);
+    assert.ok(held.ok, held.ok ? '' : held.error);
+    await alive(sessionId, 120_000);
+    const resumed = await h.broker.resume(sessionId);
+    assert.ok(resumed.ok, resumed.ok ? '' : resumed.error);
+    await h.clock.advanceBy(15_000);
+    await h.broker.end(sessionId, 'advisor');
+    const charge = await h.store.getChargeForSession(sessionId);
+    assert.equal(charge?.meteredSeconds, 45);
+  });
+
+  it('replayed end is refused as closed and writes nothing twice', async () => {
+    const { sessionId } = await consented('10.00');
+    await h.broker.connect(sessionId);
+    await h.clock.advanceBy(61_000);
+    await h.broker.end(sessionId, 'user');
+    const again = await h.broker.end(sessionId, 'user');
+    assert.deepEqual(again, { ok: false, error: 'session_closed' });
+    const events = await h.store.sessionEvents(sessionId);
+    assert.deepEqual(events.map((e) => e.type), ['consented', 'connected', 'ended', 'rated']);
+  });
+});

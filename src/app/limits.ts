@@ -6,6 +6,9 @@
 /** Idempotency records are kept a day at least (IETF draft: long enough for any client's retries). */
 export const IDEMPOTENCY_RECORD_TTL_MS = 24 * 3_600_000;
 
+/** A request still "in flight" after this long died with its process: its claim may be taken over. */
+export const IDEMPOTENCY_IN_PROGRESS_TTL_MS = 5 * 60_000;
+
 /**
  * Shortest key for pseudonymising subscriber numbers: 32 bytes, the output length of HMAC-SHA256
  * (RFC 2104 §3: shorter keys weaken the MAC). The key is all that protects the numbers: there are

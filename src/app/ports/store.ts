@@ -114,7 +114,7 @@ export interface IdempotencyStore {
   completeIdempotent(principal: string, key: string, response: IdempotentResponse, atMs: number): Promise<void>;
   /** Forgets an in-flight claim whose request failed without effect, so it can be retried. */
   abandonIdempotent(principal: string, key: string): Promise<void>;
-  /** Removes completed records older than the retention (at least 24 h before `nowMs`); returns how many. */
+  /** Removes records completed more than 24 h before `nowMs` and claims dead in progress; returns how many. */
   purgeIdempotent(nowMs: number): Promise<number>;
 }
 

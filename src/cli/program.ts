@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { CliError } from './cli-error.ts';
+import { registerLedger } from './commands/ledger-verify.ts';
 import { registerMigrate } from './commands/migrate.ts';
 import { registerQuote } from './commands/quote.ts';
 import { registerSeed } from './commands/seed.ts';
@@ -20,6 +21,7 @@ export function buildProgram(context: CliContext): Command {
   registerTariffCheck(program, context);
   registerMigrate(program, context);
   registerSeed(program, context);
+  registerLedger(program, context);
   return program;
 }
 

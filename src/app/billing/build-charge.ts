@@ -25,6 +25,7 @@ export interface ChargeInput {
 export function buildCharge(input: ChargeInput): { charge: Charge; journal: JournalDraft } {
   const { rating, parties } = input;
   assert(rating.billed.isWholeMinorUnits(), 'a session tariff rounds to whole minor units');
+  assert(rating.billed.isPositive(), 'a charge bills a positive amount (a session that cost nothing has no charge)');
   const split = revenueWaterfall(
     { currency: rating.currency, grossMinor: rating.billed.toMinorUnits(), vatMinor: rating.vat.vat.toMinorUnits() }, input.terms, parties,
   );

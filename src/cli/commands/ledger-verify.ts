@@ -1,25 +1,18 @@
 /**
  * `palier ledger verify`: checks every ledger invariant of the configured database (SQLite at
- * PALIER_SQLITE_PATH or data/palier.sqlite, PostgreSQL when DATABASE_URL is set). Exit 0 when
- * everything holds, 1 on any breach, 2 when the database cannot be opened or read.
+ * PALIER_SQLITE_PATH or data/palier.sqlite, PostgreSQL when DATABASE_URL is set; read from
+ * `context.env`, else the process environment). Exit 0 when everything holds, 1 on any breach, 2
+ * when the database cannot be opened or read.
  */
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { type DatabaseConfig, databaseConfigFromEnv, type LedgerReport, type OpenStore, openStore, verifyLedger } from '../../adapters/store/index.ts';
+import { type DatabaseConfig, type LedgerReport, verifyLedger } from '../../adapters/store/index.ts';
 import { CliError } from '../cli-error.ts';
+import { configuredDatabase, databaseName, firstLine, openMigrated } from '../configured-database.ts';
 import type { CliContext } from '../context.ts';
 
 /** Breaches printed by the summary: a terminal's worth; `--json` lists every one. */
 const SUMMARY_BREACHES_MAX = 20;
-
-/** Names the database without printing DATABASE_URL, which may hold a password. */
-function databaseName(config: DatabaseConfig): string {
-  return config.dialect === 'sqlite' ? `SQLite ${config.path}` : 'PostgreSQL (DATABASE_URL)';
-}
-
-function firstLine(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? 'unknown error';
-}
 
 function plural(count: number, noun: string, nouns = `${noun}s`): string {
   return `${count} ${count === 1 ? noun : nouns}`;
@@ -49,18 +42,13 @@ async function verifyDatabase(config: DatabaseConfig): Promise<LedgerReport> {
   if (config.dialect === 'sqlite' && config.path !== ':memory:' && !existsSync(config.path)) {
     throw new CliError(`no database at ${config.path} (set PALIER_SQLITE_PATH, or DATABASE_URL for PostgreSQL)`);
   }
-  let opened: OpenStore;
+  const { database } = await openMigrated(config);
   try {
-    opened = await openStore(config);
-  } catch (error) {
-    throw new CliError(`cannot open ${databaseName(config)}: ${firstLine(error)}`);
-  }
-  try {
-    return await verifyLedger(opened.database.db, opened.database.dialect);
+    return await verifyLedger(database.db, database.dialect);
   } catch (error) {
     throw new CliError(`cannot verify ${databaseName(config)}: ${firstLine(error)}`);
   } finally {
-    await opened.close();
+    await database.close();
   }
 }
 
@@ -78,12 +66,7 @@ export function registerLedger(program: Command, context: CliContext): void {
     .description('check every ledger invariant of the configured database; exit 0 when all hold, 1 on any breach')
     .option('--json', 'print the full report as JSON')
     .action(async (options: { json?: boolean }) => {
-      let config: DatabaseConfig;
-      try {
-        config = databaseConfigFromEnv();
-      } catch (error) {
-        throw new CliError(firstLine(error));
-      }
+      const config = configuredDatabase(context);
       const report = await verifyDatabase(config);
       context.stdout(options.json === true ? `${JSON.stringify(report, null, 2)}\n` : formatLedgerSummary(report, databaseName(config)));
       if (!report.ok) throw new CliError(`ledger verify: ${plural(report.breaches.length, 'breach', 'breaches')} found in ${databaseName(config)}`, 1);

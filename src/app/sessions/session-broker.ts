@@ -98,7 +98,7 @@ export class SessionBroker {
       });
       if (!placed) return this.finish(live, 'budget_exhausted', now);
       this.schedule(live);
-      this.deps.feed.publish({ type: 'state', session: live.session });
+      this.deps.feed.publish({ type: 'state', session: live.session, change: 'connected' });
       return ok(live.session);
     });
   }
@@ -228,7 +228,7 @@ export class SessionBroker {
     if (!transition.ok) return transition;
     await this.commit(live, transition.value.session, [transition.value.event]);
     this.schedule(live);
-    this.deps.feed.publish({ type: 'state', session: live.session });
+    this.deps.feed.publish({ type: 'state', session: live.session, change: transition.value.event.type });
     return ok(live.session);
   }
 

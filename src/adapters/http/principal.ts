@@ -1,0 +1,55 @@
+/**
+ * Who is calling. Credentials are bearer secrets: API keys (`pk_…`, role operator or merchant,
+ * scoped to one carrier or merchant), a session's user token (`ust_…`, that session only) and a
+ * quote token (`qtk_…`, consent to that quote only). Only SHA-256 hashes are stored; API keys are
+ * cached in memory once found.
+ */
+import type { Store } from '../../app/index.ts';
+import { sha256Hex } from '../../domain/index.ts';
+
+export type Principal =
+  | { readonly kind: 'operator'; readonly carrierId: string; readonly keyId: string }
+  | { readonly kind: 'merchant'; readonly merchantId: string; readonly keyId: string }
+  | { readonly kind: 'user'; readonly sessionId: string }
+  | { readonly kind: 'quote'; readonly tokenHash: string };
+
+export type PrincipalKind = Principal['kind'];
+
+/** A stable name for rate limits, idempotency records and logs (never the secret). */
+export function principalName(principal: Principal): string {
+  switch (principal.kind) {
+    case 'operator': return `operator:${principal.carrierId}:${principal.keyId}`;
+    case 'merchant': return `merchant:${principal.merchantId}:${principal.keyId}`;
+    case 'user': return `user:${principal.sessionId}`;
+    case 'quote': return `quote:${principal.tokenHash.slice(0, 24)}`;
+  }
+}
+
+/** The bearer secret of an `Authorization: Bearer …` header, or null. */
+export function bearerSecret(header: string | undefined): string | null {
+  if (header === undefined) return null;
+  const match = /^Bearer ([A-Za-z0-9_.-]{8,200})$/.exec(header.trim());
+  return match?.[1] ?? null;
+}
+
+export class Authenticator {
+  private readonly apiKeys = new Map<string, Principal | null>();
+
+  constructor(private readonly store: Store) {}
+
+  /** The principal of a bearer secret, or null when it names nobody (or a revoked key). */
+  async authenticate(secret: string): Promise<Principal | null> {
+    const hash = sha256Hex(secret);
+    if (secret.startsWith('qtk_')) return { kind: 'quote', tokenHash: hash };
+    if (secret.startsWith('ust_')) {
+      const session = await this.store.findSessionByUserTokenHash(hash);
+      return session === null ? null : { kind: 'user', sessionId: session.id };
+    }
+    if (this.apiKeys.has(hash)) return this.apiKeys.get(hash) ?? null;
+    const key = await this.store.findApiKeyByHash(hash);
+    const principal: Principal | null = key === null || key.revokedAtMs !== null ? null
+      : key.role === 'operator' ? { kind: 'operator', carrierId: key.scopeId, keyId: key.id } : { kind: 'merchant', merchantId: key.scopeId, keyId: key.id };
+    if (principal !== null) this.apiKeys.set(hash, principal);
+    return principal;
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * The Palier server, assembled: storage (SQLite by default, PostgreSQL by DATABASE_URL), the
+ * session broker on the shared real-time scheduler, the HTTP API. Used by `npm start` (main.ts)
+ * and by tests that start a real server.
+ */
+import type { AddressInfo } from 'node:net';
+import { createServer, type Server } from 'node:http';
+import pino, { type Logger } from 'pino';
+import { type Clock, type LiveFeed, type Scheduler, SessionBroker } from './app/index.ts';
+import { RealtimeScheduler, SystemClock } from './adapters/clock/index.ts';
+import { createApp, Metrics } from './adapters/http/index.ts';
+import { SHUTDOWN_GRACE_MS } from './adapters/http/limits.ts';
+import { ulidGenerator } from './adapters/ids.ts';
+import { randomSecrets } from './adapters/secrets/index.ts';
+import { type DatabaseConfig, openStore, type OpenStore } from './adapters/store/index.ts';
+import { LIVENESS_GRACE_MS_DEFAULT } from './app/limits.ts';
+
+export interface ServerOptions {
+  readonly database: DatabaseConfig;
+  readonly host: string;
+  readonly port: number;
+  readonly livenessGraceMs?: number;
+  readonly logger?: Logger;
+  /** Published broker events also go here (the live feed, tests). */
+  readonly feeds?: readonly LiveFeed[];
+  /**
+   * Time: the system clock and a real-time scheduler by default; tests pass a manual clock (with
+   * `track`, so that advancing time waits for the work timers start).
+   */
+  readonly time?: { readonly clock: Clock; readonly scheduler: Scheduler; readonly track?: (work: Promise<unknown>) => void };
+  /** Runs once the database is migrated, before sessions are recovered (the demo seed). */
+  readonly beforeStart?: (storage: OpenStore) => Promise<void>;
+}
+
+export interface RunningServer {
+  readonly url: string;
+  readonly broker: SessionBroker;
+  readonly storage: OpenStore;
+  readonly http: Server;
+  readonly logger: Logger;
+  /** Graceful stop: refuse new connections, finish requests in flight, keep sessions for the next start. */
+  stop(): Promise<void>;
+}
+
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const logger = options.logger ?? pino({ level: process.env['LOG_LEVEL'] ?? 'info', redact: ['req.headers.authorization', '*.secret', '*.token'] });
+  const storage = await openStore(options.database);
+  await options.beforeStart?.(storage);
+  let metrics: Metrics | null = null;
+  const clock = options.time?.clock ?? new SystemClock();
+  const realtime = options.time === undefined ? new RealtimeScheduler(clock, (latenessMs) => metrics?.timerLatenessSeconds.observe(latenessMs / 1000)) : null;
+  const scheduler = options.time?.scheduler ?? realtime ?? new RealtimeScheduler(clock);
+  const feeds: LiveFeed[] = [...(options.feeds ?? [])];
+  const broker = new SessionBroker({
+    store: storage.store, clock, scheduler, ids: ulidGenerator(() => clock.nowMs()), secrets: randomSecrets,
+    feed: { publish: (event) => { metrics?.observe(event); for (const feed of feeds) feed.publish(event); } },
+    background: (work) => {
+      options.time?.track?.(work);
+      work.catch((error: unknown) => { logger.error({ err: error }, 'background work failed'); });
+    },
+    config: { livenessGraceMs: options.livenessGraceMs ?? LIVENESS_GRACE_MS_DEFAULT },
+  });
+  metrics = new Metrics(() => broker.runningCount);
+  let ready = false;
+  const app = createApp({ broker, store: storage.store, clock, logger, metrics, ready: () => ready });
+  const recovered = await broker.start();
+  logger.info(recovered, 'sessions recovered');
+  const http = createServer(app);
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(options.port, options.host, () => { resolve(); });
+  });
+  ready = true;
+  const address = http.address() as AddressInfo;
+  const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${address.port}`;
+  return {
+    url, broker, storage, http, logger,
+    async stop() {
+      ready = false;
+      const closed = new Promise<void>((resolve) => { http.close(() => { resolve(); }); });
+      http.closeIdleConnections();
+      const timeout = setTimeout(() => { http.closeAllConnections(); }, SHUTDOWN_GRACE_MS);
+      await closed;
+      clearTimeout(timeout);
+      await broker.shutdown();
+      realtime?.stop();
+      await storage.close();
+    },
+  };
+}

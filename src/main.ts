@@ -28,8 +28,10 @@ try {
 const host = process.env['HOST'] ?? '127.0.0.1';
 const port = portFromEnv(process.env['PORT']);
 
+const allowedOrigins = (process.env['PALIER_ALLOWED_ORIGINS'] ?? '').split(',').map((o) => o.trim()).filter((o) => o !== '');
+
 const server = await startServer({
-  database, host, port,
+  database, host, port, allowedOrigins,
   beforeStart: async ({ store }) => {
     await seedIfEmpty(store, { config: database, env: process.env, nowMs: Date.now(), stdout: (text) => process.stdout.write(text) });
   },

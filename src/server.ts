@@ -9,6 +9,8 @@ import pino, { type Logger } from 'pino';
 import { type Clock, type LiveFeed, type Scheduler, SessionBroker } from './app/index.ts';
 import { RealtimeScheduler, SystemClock } from './adapters/clock/index.ts';
 import { createApp, Metrics } from './adapters/http/index.ts';
+import { Authenticator } from './adapters/http/principal.ts';
+import { attachLiveServer, LiveHub, originAllowlist } from './adapters/live/index.ts';
 import { SHUTDOWN_GRACE_MS } from './adapters/http/limits.ts';
 import { ulidGenerator } from './adapters/ids.ts';
 import { randomSecrets } from './adapters/secrets/index.ts';
@@ -21,8 +23,10 @@ export interface ServerOptions {
   readonly port: number;
   readonly livenessGraceMs?: number;
   readonly logger?: Logger;
-  /** Published broker events also go here (the live feed, tests). */
+  /** Published broker events also go here (tests, metrics). */
   readonly feeds?: readonly LiveFeed[];
+  /** Browser origins allowed to open the live feed besides the server's own (PALIER_ALLOWED_ORIGINS). */
+  readonly allowedOrigins?: readonly string[];
   /**
    * Time: the system clock and a real-time scheduler by default; tests pass a manual clock (with
    * `track`, so that advancing time waits for the work timers start).
@@ -36,6 +40,7 @@ export interface RunningServer {
   readonly url: string;
   readonly broker: SessionBroker;
   readonly storage: OpenStore;
+  readonly hub: LiveHub;
   readonly http: Server;
   readonly logger: Logger;
   /** Graceful stop: refuse new connections, finish requests in flight, keep sessions for the next start. */
@@ -50,7 +55,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const clock = options.time?.clock ?? new SystemClock();
   const realtime = options.time === undefined ? new RealtimeScheduler(clock, (latenessMs) => metrics?.timerLatenessSeconds.observe(latenessMs / 1000)) : null;
   const scheduler = options.time?.scheduler ?? realtime ?? new RealtimeScheduler(clock);
-  const feeds: LiveFeed[] = [...(options.feeds ?? [])];
+  const hub = new LiveHub();
+  const feeds: LiveFeed[] = [hub, ...(options.feeds ?? [])];
   const broker = new SessionBroker({
     store: storage.store, clock, scheduler, ids: ulidGenerator(() => clock.nowMs()), secrets: randomSecrets,
     feed: { publish: (event) => { metrics?.observe(event); for (const feed of feeds) feed.publish(event); } },
@@ -66,6 +72,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const recovered = await broker.start();
   logger.info(recovered, 'sessions recovered');
   const http = createServer(app);
+  const stopLive = attachLiveServer(http, {
+    broker, store: storage.store, clock, hub, authenticator: new Authenticator(storage.store), allowedOrigins: originAllowlist(options.allowedOrigins ?? []),
+  });
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(options.port, options.host, () => { resolve(); });
@@ -74,9 +83,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const address = http.address() as AddressInfo;
   const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${address.port}`;
   return {
-    url, broker, storage, http, logger,
+    url, broker, storage, hub, http, logger,
     async stop() {
       ready = false;
+      stopLive();
       const closed = new Promise<void>((resolve) => { http.close(() => { resolve(); }); });
       http.closeIdleConnections();
       const timeout = setTimeout(() => { http.closeAllConnections(); }, SHUTDOWN_GRACE_MS);

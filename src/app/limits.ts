@@ -45,3 +45,6 @@ export const RATING_COMMENT_LENGTH_MAX = 2_000;
 
 /** Refund reasons: a sentence. */
 export const REFUND_REASON_LENGTH_MAX = 500;
+
+/** Price-change notices go out this long before the change, so the display can announce it. */
+export const PRICE_NOTICE_LEAD_MS = 5_000;

@@ -2,12 +2,12 @@
  * What the broker tells watchers (the live feed of issue 5, metrics, logs). Published only after
  * the state it shows is committed (STYLE.md rule 13).
  */
-import type { EndReason, Session, SessionEventType } from '../../domain/index.ts';
+import type { EndReason, PricePoint, Session, SessionEventType } from '../../domain/index.ts';
 
 export type BrokerEvent =
   | { readonly type: 'state'; readonly session: Session; readonly change: SessionEventType }
   | { readonly type: 'tick'; readonly session: Session; readonly atMs: number; readonly meteredSeconds: number; readonly billedMinor: bigint }
-  | { readonly type: 'notice'; readonly session: Session; readonly atMs: number; readonly notice: NoticeKind }
+  | { readonly type: 'notice'; readonly session: Session; readonly atMs: number; readonly notice: NoticeKind; readonly price?: PricePoint | null }
   | { readonly type: 'ended'; readonly session: Session; readonly reason: EndReason; readonly billedMinor: bigint; readonly chargeId: string | null };
 
 /** Notices of the live display: the free window ends, the price changes, the cap is near. */

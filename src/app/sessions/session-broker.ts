@@ -5,10 +5,10 @@
  * the one shared scheduler, and publishes to the live feed only what is committed.
  */
 import {
-  assert, changeMedium, closedSeconds, connect, type EndReason, err, hold, lastProofOfLifeMs, type Locale, type Medium, Money, nextChange, ok,
+  assert, changeMedium, closedSeconds, connect, type EndReason, err, hold, lastProofOfLifeMs, type Locale, type Medium, Money, nextChange, type NextChange, ok,
   periodOf, type Refund, type Result, resume, seen, type Session, type SessionEvent, type SessionRating,
 } from '../../domain/index.ts';
-import { LIVENESS_PERSIST_INTERVAL_MS } from '../limits.ts';
+import { LIVENESS_PERSIST_INTERVAL_MS, PRICE_NOTICE_LEAD_MS } from '../limits.ts';
 import type { Clock, IdGenerator, LiveFeed, Scheduler, Secrets, Store } from '../ports/index.ts';
 import type { BrokerError, ConsentError, Ineligible, NotFound, RefundError, SessionError } from './broker-errors.ts';
 import { capPlan } from './cap-plan.ts';
@@ -43,6 +43,8 @@ export interface SessionView {
   readonly meteredSeconds: number;
   readonly billed: Money;
   readonly stopAtMs: number | null;
+  /** The price now and next, and the next step of the amount, while metering; else null. */
+  readonly price: NextChange | null;
 }
 
 export class SessionBroker {
@@ -155,21 +157,26 @@ export class SessionBroker {
     return refundCharge(this.deps, { ...input, atMs: this.deps.clock.nowMs() });
   }
 
-  /** A session with its live metered time and amount (the price shown is `rate()` of it). */
+  /**
+   * A session with its live metered time and amount: rate() of the metered time up to now, or up
+   * to the last proof of life when that is older (what would be billed if it stopped now).
+   */
   async view(sessionId: string): Promise<SessionView | null> {
     const live = this.running.get(sessionId);
     const session = live?.session ?? (await this.deps.store.getSession(sessionId));
     if (session === null) return null;
-    const now = this.deps.clock.nowMs();
     if (session.status === 'rated' || session.status === 'ended') {
       const charge = session.chargeId === null ? null : await this.deps.store.getCharge(session.chargeId);
-      return { session, meteredSeconds: closedSeconds(session), billed: charge?.amount ?? Money.zero(session.currency), stopAtMs: null };
+      return { session, meteredSeconds: closedSeconds(session), billed: charge?.amount ?? Money.zero(session.currency), stopAtMs: null, price: null };
     }
     const tariff = live?.tariff ?? (await this.deps.store.getTariff(session.tariffHash));
     assert(tariff !== null, 'a session has its tariff');
-    const change = session.meteringStartedAtMs === null ? null
-      : nextChange(tariff, session.meteringStartedAtMs, meteredAt(session, now), { metered: session.intervals, ...(session.runStartedAtMs === null ? {} : { continueAtMs: session.runStartedAtMs }) });
-    return { session, meteredSeconds: meteredAt(session, now), billed: change?.billed ?? Money.zero(session.currency), stopAtMs: live?.stopAtMs ?? null };
+    if (session.meteringStartedAtMs === null) return { session, meteredSeconds: 0, billed: Money.zero(session.currency), stopAtMs: null, price: null };
+    const run = session.runStartedAtMs;
+    const shownAtMs = run === null ? 0 : Math.min(this.deps.clock.nowMs(), Math.max(lastProofOfLifeMs(session), run), live?.stopAtMs ?? Number.POSITIVE_INFINITY);
+    const metered = meteredAt(session, shownAtMs);
+    const change = nextChange(tariff, session.meteringStartedAtMs, metered, { metered: session.intervals, ...(run === null ? {} : { continueAtMs: run }) });
+    return { session, meteredSeconds: metered, billed: change.billed, stopAtMs: live?.stopAtMs ?? null, price: change };
   }
 
   /** Takes over every session not yet rated (after a restart), ending those whose proof of life is too old. */
@@ -322,6 +329,8 @@ export class SessionBroker {
   /** (Re)schedules the session's timers from its current state. */
   private schedule(live: LiveSession): void {
     this.cancelTimers(live);
+    // The timeline changed (connect, hold, resume): the cached next price step is stale.
+    live.nextStepSecond = 0;
     const { session } = live;
     if (this.stopped || session.status === 'ended' || session.status === 'rated') return;
     const { scheduler, clock } = this.deps;
@@ -335,6 +344,7 @@ export class SessionBroker {
         this.deps.background(this.run(session.id, (l) => this.finish(l, l.stopReason, dueMs)));
       }));
     }
+    this.schedulePriceNotice(live, now);
     for (const warning of plan.warnings) {
       if (warning.atMs <= now) continue;
       live.timers.push(scheduler.at(warning.atMs, (dueMs) => {
@@ -350,7 +360,12 @@ export class SessionBroker {
     live.timers = [];
   }
 
-  /** Every second: liveness, and the live amount (recomputed only when the price steps). */
+  /**
+   * Every second: liveness, and the live amount while metering (none while waiting or on a free
+   * hold). The amount shown is rate() of the metered time up to the last proof of life, never
+   * beyond: a session that loses its proof of life is billed to it, so no tick ever shows more
+   * than the final charge.
+   */
   private onTick(live: LiveSession, dueMs: number): void {
     const { session } = live;
     const proof = lastProofOfLifeMs(session);
@@ -359,16 +374,32 @@ export class SessionBroker {
       this.deps.background(this.run(session.id, (l) => this.finish(l, 'liveness_lost', lastProofOfLifeMs(l.session))));
       return;
     }
-    if (session.meteringStartedAtMs === null) return;
-    const metered = session.runStartedAtMs === null ? live.closedSeconds : live.closedSeconds + Math.floor((dueMs - session.runStartedAtMs) / 1000);
+    if (session.meteringStartedAtMs === null || session.runStartedAtMs === null) return;
+    const shownAtMs = Math.min(dueMs, Math.max(proof, session.runStartedAtMs), live.stopAtMs ?? Number.POSITIVE_INFINITY);
+    const metered = live.closedSeconds + Math.floor((shownAtMs - session.runStartedAtMs) / 1000);
     if (live.nextStepSecond !== null && metered >= live.nextStepSecond) {
-      const change = nextChange(live.tariff, session.meteringStartedAtMs, metered, {
-        metered: session.intervals, ...(session.runStartedAtMs === null ? {} : { continueAtMs: session.runStartedAtMs }),
-      });
+      const change = nextChange(live.tariff, session.meteringStartedAtMs, metered, { metered: session.intervals, continueAtMs: session.runStartedAtMs });
       live.billedMinor = change.billed.toMinorUnits();
       live.nextStepSecond = change.step?.atSecond ?? null;
     }
     this.deps.feed.publish({ type: 'tick', session, atMs: dueMs, meteredSeconds: metered, billedMinor: live.billedMinor });
+  }
+
+  /** Schedules a notice when the price next changes (free window ending, tier or band change), then the next. */
+  private schedulePriceNotice(live: LiveSession, nowMs: number): void {
+    const { session } = live;
+    if (session.meteringStartedAtMs === null || session.runStartedAtMs === null) return;
+    const metered = live.closedSeconds + Math.max(0, Math.floor((nowMs - session.runStartedAtMs) / 1000));
+    const change = nextChange(live.tariff, session.meteringStartedAtMs, metered, { metered: session.intervals, continueAtMs: session.runStartedAtMs });
+    if (change.next === null) return;
+    const atMs = session.runStartedAtMs + (change.next.fromSecond - live.closedSeconds) * 1000;
+    if (live.stopAtMs !== null && atMs >= live.stopAtMs) return;
+    const notice = change.current.kind === 'free' ? 'free_window_ending' : 'price_change';
+    // Announced just before it happens, so the display can say "from now on".
+    live.timers.push(this.deps.scheduler.at(Math.max(nowMs, atMs - PRICE_NOTICE_LEAD_MS), (dueMs) => {
+      this.deps.feed.publish({ type: 'notice', session: live.session, atMs: dueMs, notice, price: change.next });
+      this.schedulePriceNotice(live, atMs);
+    }));
   }
 }
 

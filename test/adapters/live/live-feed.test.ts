@@ -13,7 +13,7 @@ function open(h: HttpHarness, query: string, headers: Record<string, string> = {
     const ws = new WebSocket(`${h.server.url.replace('http', 'ws')}/v1/live?${query}`, { headers });
     const messages: any[] = [];
     const closed = new Promise<{ code: number; reason: string }>((done) => { ws.on('close', (code, reason) => { done({ code, reason: reason.toString() }); }); });
-    ws.on('message', (data) => { messages.push(JSON.parse(data.toString())); });
+    ws.on('message', (data: Buffer) => { messages.push(JSON.parse(data.toString('utf8'))); });
     ws.once('open', () => { resolve({ ws, messages, closed }); });
     ws.once('unexpected-response', (_req, res) => { reject(new Error(`HTTP ${res.statusCode}`)); });
     ws.once('error', reject);
@@ -70,8 +70,8 @@ describeEachDatabase('live: the WebSocket feed with a real ws client', ({ target
     }
     await until(() => watcher.messages.filter((m) => m.type === 'tick').length >= 5, 'ticks');
     const ticks = watcher.messages.filter((m) => m.type === 'tick');
-    const seqs = watcher.messages.filter((m) => typeof m.seq === 'number' && m.type !== 'snapshot').map((m) => m.seq);
-    assert.deepEqual(seqs, seqs.map((_, i) => (seqs[0] as number) + i), 'seq grows by one');
+    const seqs: number[] = watcher.messages.filter((m) => typeof m.seq === 'number' && m.type !== 'snapshot').map((m) => m.seq as number);
+    assert.deepEqual(seqs, seqs.map((_, i) => (seqs[0] ?? 0) + i), 'seq grows by one');
     watcher.ws.send(JSON.stringify({ type: 'end' }));
     await until(() => watcher.messages.some((m) => m.type === 'ended'), 'ended');
     const ended = watcher.messages.find((m) => m.type === 'ended');

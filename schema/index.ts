@@ -6,6 +6,7 @@ import type { Kysely } from 'kysely';
 import * as m001 from './001-initial.ts';
 import type { SchemaDialect } from './001-initial.ts';
 import * as m002 from './002-session-tokens.ts';
+import * as m003 from './003-quote-token-index.ts';
 
 export type { SchemaDialect };
 
@@ -16,4 +17,5 @@ export interface SchemaMigration {
 export const MIGRATIONS: Readonly<Record<string, SchemaMigration>> = {
   '001-initial': m001,
   '002-session-tokens': m002,
+  '003-quote-token-index': m003,
 };

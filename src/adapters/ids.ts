@@ -17,13 +17,34 @@ function encodeTime(ms: number): string {
   return out;
 }
 
-function encodeRandom(): string {
-  const bytes = randomBytes(16);
-  let out = '';
-  for (const byte of bytes) out += ALPHABET[byte % 32] ?? '0';
-  return out;
+function randomDigits(): number[] {
+  return [...randomBytes(16)].map((byte) => byte % 32);
 }
 
+/** Adds one to a base-32 digit string (monotonic ULIDs within one millisecond). */
+function increment(digits: number[]): number[] {
+  const next = [...digits];
+  for (let i = next.length - 1; i >= 0; i -= 1) {
+    const digit = (next[i] ?? 0) + 1;
+    next[i] = digit % 32;
+    if (digit < 32) break;
+  }
+  return next;
+}
+
+/**
+ * Monotonic within the process: ids made in the same millisecond count up from a random start, so
+ * creation order is id order even when the clock stands still (a manual clock in tests).
+ */
 export function ulidGenerator(nowMs: () => number = Date.now): IdGenerator {
-  return { newId: (prefix) => `${prefix}_${encodeTime(nowMs())}${encodeRandom()}` };
+  let lastMs = -1;
+  let lastDigits: number[] = [];
+  return {
+    newId: (prefix) => {
+      const ms = nowMs();
+      lastDigits = ms <= lastMs ? increment(lastDigits) : randomDigits();
+      lastMs = Math.max(ms, lastMs);
+      return `${prefix}_${encodeTime(lastMs)}${lastDigits.map((d) => ALPHABET[d] ?? '0').join('')}`;
+    },
+  };
 }

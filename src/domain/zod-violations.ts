@@ -12,7 +12,8 @@ function ruleOf(issue: z.core.$ZodIssue, input: unknown): string {
     case 'too_small': return 'min';
     case 'too_big': return 'max';
     case 'invalid_format': return 'format';
-    case 'invalid_value': return 'enum';
+    // zod reports a missing enum or literal as a wrong value; a missing field is `required` whatever its type.
+    case 'invalid_value': return valueAt(input, issue.path) === undefined ? 'required' : 'enum';
     case 'unrecognized_keys': return 'unknown_field';
     case 'not_multiple_of': return 'multiple_of';
     case 'custom': {

@@ -85,9 +85,16 @@ export function createApp(deps: AppDeps): express.Express {
   const authenticator = new Authenticator(deps.store);
   const bind = { store: deps.store, authenticator, rateLimiter: new RateLimiter(), nowMs: () => deps.clock.nowMs() };
   for (const route of routes) app[route.method](expressPath(route.path), bindRoute(bind, route));
-  app.use((req, _res, next) => {
-    const known = routes.some((route) => new RegExp(`^${expressPath(route.path).replace(/:[A-Za-z]+/g, '[^/]+')}$`).test(req.path));
-    next(new ProblemError(known ? 'method_not_allowed' : 'route_not_found'));
+  app.use((req, res, next) => {
+    const matching = routes.filter((route) => new RegExp(`^${expressPath(route.path).replace(/:[A-Za-z]+/g, '[^/]+')}$`).test(req.path));
+    if (matching.length === 0) {
+      next(new ProblemError('route_not_found'));
+      return;
+    }
+    // RFC 9110 §15.5.6: a 405 response lists the methods the resource does support (express answers HEAD for GET).
+    const methods = new Set(matching.flatMap((route) => (route.method === 'get' ? ['GET', 'HEAD'] : ['POST'])));
+    res.setHeader('Allow', [...methods].join(', '));
+    next(new ProblemError('method_not_allowed'));
   });
   app.use(errorHandler(deps));
   return app;
@@ -106,9 +113,8 @@ function errorHandler(deps: AppDeps) {
     if (error instanceof ProblemError) {
       code = error.code;
       extra = error.extra;
-    } else if (isBodyParserError(error)) {
-      code = error.type === 'entity.too.large' ? 'payload_too_large' : error.type === 'entity.parse.failed' ? 'malformed_json' : 'validation_failed';
-      extra = { detail: error.type === 'entity.too.large' ? `Bodies are at most ${REQUEST_BODY_BYTES_MAX} bytes` : 'The body must be a JSON object' };
+    } else if (isClientError(error)) {
+      ({ code, extra } = clientProblem(error));
     } else {
       deps.logger.error({ requestId, err: error }, 'unexpected error');
     }
@@ -118,6 +124,24 @@ function errorHandler(deps: AppDeps) {
   };
 }
 
-function isBodyParserError(error: unknown): error is { type: string } {
-  return typeof error === 'object' && error !== null && typeof (error as { type?: unknown }).type === 'string' && 'status' in error;
+/**
+ * Errors express and body-parser raise for a request they cannot read: a 4xx `status`, and for
+ * body-parser a `type`. Some carry no type (a path that is not valid percent-encoding, a body that
+ * does not inflate), and they are still the client's fault, never a 500.
+ */
+function isClientError(error: unknown): error is Error & { status: number; type?: unknown } {
+  if (!(error instanceof Error)) return false;
+  const status: unknown = (error as { status?: unknown }).status;
+  return typeof status === 'number' && status >= 400 && status < 500;
+}
+
+function clientProblem(error: Error & { status: number; type?: unknown }): { code: ProblemError['code']; extra: ProblemError['extra'] } {
+  if (error.type === 'entity.too.large' || error.status === 413) return { code: 'payload_too_large', extra: { detail: `Bodies are at most ${REQUEST_BODY_BYTES_MAX} bytes` } };
+  if (error.type === 'charset.unsupported' || error.type === 'encoding.unsupported' || error.status === 415) {
+    return { code: 'unsupported_media_type', extra: { detail: 'Send JSON in UTF-8: Content-Type: application/json, Content-Encoding identity, gzip, deflate or br' } };
+  }
+  if (error instanceof URIError) {
+    return { code: 'validation_failed', extra: { errors: [{ field: 'path', rule: 'format', message: 'is not valid percent-encoding' }] } };
+  }
+  return { code: 'malformed_json', extra: { detail: 'The body must be a JSON object' } };
 }

@@ -11,7 +11,7 @@ export type Principal =
   | { readonly kind: 'operator'; readonly carrierId: string; readonly keyId: string }
   | { readonly kind: 'merchant'; readonly merchantId: string; readonly keyId: string }
   | { readonly kind: 'user'; readonly sessionId: string }
-  | { readonly kind: 'quote'; readonly tokenHash: string };
+  | { readonly kind: 'quote'; readonly quoteId: string; readonly tokenHash: string };
 
 export type PrincipalKind = Principal['kind'];
 
@@ -21,7 +21,7 @@ export function principalName(principal: Principal): string {
     case 'operator': return `operator:${principal.carrierId}:${principal.keyId}`;
     case 'merchant': return `merchant:${principal.merchantId}:${principal.keyId}`;
     case 'user': return `user:${principal.sessionId}`;
-    case 'quote': return `quote:${principal.tokenHash.slice(0, 24)}`;
+    case 'quote': return `quote:${principal.quoteId}`;
   }
 }
 
@@ -32,24 +32,32 @@ export function bearerSecret(header: string | undefined): string | null {
   return match?.[1] ?? null;
 }
 
-export class Authenticator {
-  private readonly apiKeys = new Map<string, Principal | null>();
+/** API keys found are cached this long: a revoked key stops working within a minute. */
+const API_KEY_CACHE_MS = 60_000;
 
-  constructor(private readonly store: Store) {}
+export class Authenticator {
+  private readonly apiKeys = new Map<string, { principal: Principal; cachedAtMs: number }>();
+
+  constructor(private readonly store: Store, private readonly nowMs: () => number = Date.now) {}
 
   /** The principal of a bearer secret, or null when it names nobody (or a revoked key). */
   async authenticate(secret: string): Promise<Principal | null> {
     const hash = sha256Hex(secret);
-    if (secret.startsWith('qtk_')) return { kind: 'quote', tokenHash: hash };
+    if (secret.startsWith('qtk_')) {
+      const quote = await this.store.findQuoteByTokenHash(hash);
+      return quote === null ? null : { kind: 'quote', quoteId: quote.id, tokenHash: hash };
+    }
     if (secret.startsWith('ust_')) {
       const session = await this.store.findSessionByUserTokenHash(hash);
       return session === null ? null : { kind: 'user', sessionId: session.id };
     }
-    if (this.apiKeys.has(hash)) return this.apiKeys.get(hash) ?? null;
+    const cached = this.apiKeys.get(hash);
+    if (cached !== undefined && this.nowMs() - cached.cachedAtMs < API_KEY_CACHE_MS) return cached.principal;
     const key = await this.store.findApiKeyByHash(hash);
     const principal: Principal | null = key === null || key.revokedAtMs !== null ? null
       : key.role === 'operator' ? { kind: 'operator', carrierId: key.scopeId, keyId: key.id } : { kind: 'merchant', merchantId: key.scopeId, keyId: key.id };
-    if (principal !== null) this.apiKeys.set(hash, principal);
+    if (principal === null) this.apiKeys.delete(hash);
+    else this.apiKeys.set(hash, { principal, cachedAtMs: this.nowMs() });
     return principal;
   }
 }

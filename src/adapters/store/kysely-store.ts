@@ -111,7 +111,8 @@ export class KyselyStore implements Store {
   purgeIdempotent(nowMs: number) { return idempotency.purgeIdempotent(this.db, nowMs); }
 
   insertQuote(quote: Quote) { return sessions.insertQuote(this.db, quote); }
-  getQuote(id: string) { return sessions.getQuote(this.db, id); }
+  getQuote(id: string) { return sessions.getQuote(this.db, 'id', id); }
+  findQuoteByTokenHash(tokenHash: string) { return sessions.getQuote(this.db, 'token_hash', tokenHash); }
   createSession(consent: Consent, session: Session, userTokenHash: string, event: SessionEvent) {
     return this.write((db) => sessions.createSession(db, consent, session, userTokenHash, event));
   }

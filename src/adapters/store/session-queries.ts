@@ -37,8 +37,8 @@ export async function insertQuote(db: Db, quote: Quote): Promise<void> {
   }).execute();
 }
 
-export async function getQuote(db: Db, id: string): Promise<Quote | null> {
-  const row = await db.selectFrom('quotes').selectAll().where('id', '=', id).executeTakeFirst();
+export async function getQuote(db: Db, column: 'id' | 'token_hash', value: string): Promise<Quote | null> {
+  const row = await db.selectFrom('quotes').selectAll().where(column, '=', value).executeTakeFirst();
   return row === undefined ? null : quoteFrom(row);
 }
 

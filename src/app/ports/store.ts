@@ -144,6 +144,7 @@ export interface ListCharges {
 export interface SessionStore {
   insertQuote(quote: Quote): Promise<void>;
   getQuote(id: string): Promise<Quote | null>;
+  findQuoteByTokenHash(tokenHash: string): Promise<Quote | null>;
   /**
    * Creates a session from a consent: the consent record, the session and its first event, in
    * one transaction. Returns `quote_used` when the quote already has a consent.

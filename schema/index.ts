@@ -7,6 +7,7 @@ import * as m001 from './001-initial.ts';
 import type { SchemaDialect } from './001-initial.ts';
 import * as m002 from './002-session-tokens.ts';
 import * as m003 from './003-quote-token-index.ts';
+import * as m004 from './004-settlement.ts';
 
 export type { SchemaDialect };
 
@@ -18,4 +19,5 @@ export const MIGRATIONS: Readonly<Record<string, SchemaMigration>> = {
   '001-initial': m001,
   '002-session-tokens': m002,
   '003-quote-token-index': m003,
+  '004-settlement': m004,
 };

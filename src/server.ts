@@ -16,6 +16,7 @@ import { ulidGenerator } from './adapters/ids.ts';
 import { randomSecrets } from './adapters/secrets/index.ts';
 import { type DatabaseConfig, openStore, type OpenStore } from './adapters/store/index.ts';
 import { LIVENESS_GRACE_MS_DEFAULT } from './app/limits.ts';
+import { mountWeb } from './web/index.ts';
 
 export interface ServerOptions {
   readonly database: DatabaseConfig;
@@ -27,6 +28,8 @@ export interface ServerOptions {
   readonly feeds?: readonly LiveFeed[];
   /** Browser origins allowed to open the live feed besides the server's own (PALIER_ALLOWED_ORIGINS). */
   readonly allowedOrigins?: readonly string[];
+  /** Live feed WebSocket ping period in real milliseconds (LIVE_PING_INTERVAL_MS by default; tests shorten it). */
+  readonly livePingIntervalMs?: number;
   /**
    * Time: the system clock and a real-time scheduler by default; tests pass a manual clock (with
    * `track`, so that advancing time waits for the work timers start).
@@ -34,6 +37,11 @@ export interface ServerOptions {
   readonly time?: { readonly clock: Clock; readonly scheduler: Scheduler; readonly track?: (work: Promise<unknown>) => void };
   /** Runs once the database is migrated, before sessions are recovered (the demo seed). */
   readonly beforeStart?: (storage: OpenStore) => Promise<void>;
+  /**
+   * Serve the demo merchant page, the advisor console and the demo merchant backend under /demo
+   * (docs/widget.md). Off by default: the demo backend quotes without credentials.
+   */
+  readonly demo?: boolean;
 }
 
 export interface RunningServer {
@@ -49,7 +57,7 @@ export interface RunningServer {
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const logger = options.logger ?? pino({ level: process.env['LOG_LEVEL'] ?? 'info', redact: ['req.headers.authorization', '*.secret', '*.token'] });
-  const storage = await openStore(options.database);
+  const storage = await openStore(options.database, { backgroundCheckpoints: true });
   await options.beforeStart?.(storage);
   let metrics: Metrics | null = null;
   const clock = options.time?.clock ?? new SystemClock();
@@ -68,12 +76,17 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   metrics = new Metrics(() => broker.runningCount);
   let ready = false;
-  const app = createApp({ broker, store: storage.store, clock, logger, metrics, ready: () => ready });
+  const app = createApp({
+    broker, store: storage.store, clock, logger, metrics, ready: () => ready,
+    extra: (express) => { mountWeb(express, { broker, store: storage.store, nowMs: () => clock.nowMs(), demo: options.demo ?? false }); },
+  });
   const recovered = await broker.start();
   logger.info(recovered, 'sessions recovered');
   const http = createServer(app);
   const stopLive = attachLiveServer(http, {
     broker, store: storage.store, clock, hub, authenticator: new Authenticator(storage.store), allowedOrigins: originAllowlist(options.allowedOrigins ?? []),
+    onError: (error) => { logger.error({ err: error }, 'live feed: a connection failed'); },
+    ...(options.livePingIntervalMs === undefined ? {} : { pingIntervalMs: options.livePingIntervalMs }),
   });
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);

@@ -31,6 +31,16 @@ export const LIVENESS_GRACE_MS_DEFAULT = 30_000;
 /** Heartbeats are persisted at most this often: after a crash a session is billed to a proof of life at most this old. */
 export const LIVENESS_PERSIST_INTERVAL_MS = 5_000;
 
+/**
+ * Shortest grace an installation may configure (PALIER_LIVENESS_GRACE_MS): after a restart a
+ * session is judged by a stored proof of life up to LIVENESS_PERSIST_INTERVAL_MS old, so a shorter
+ * grace would end sessions whose user is still there.
+ */
+export const LIVENESS_GRACE_MS_MIN = LIVENESS_PERSIST_INTERVAL_MS;
+
+/** Longest grace: beyond ten minutes of silence a session is a ghost, and the user would pay for it. */
+export const LIVENESS_GRACE_MS_MAX = 10 * 60_000;
+
 /** Cap warnings: at this fraction of the cap… */
 export const CAP_WARNING_FRACTION = '0.8';
 /** …and this long before the cap stop. */

@@ -14,3 +14,4 @@ export * from './ledger/index.ts';
 export * from './parties/index.ts';
 export * from './billing/index.ts';
 export * from './session/index.ts';
+export * from './settlement/index.ts';

@@ -109,7 +109,8 @@ describeEachDatabase('seed: the demo data set', ({ database }) => {
     for (const merchant of await store.listMerchants()) {
       const agreement = await store.merchantAgreementAt(merchant.hostingCarrierId, merchant.id, EFFECTIVE_FROM_MS);
       assert.ok(agreement !== null, merchant.id);
-      assert.ok(!agreement.terms.merchantShareRate.isZero() && !agreement.terms.merchantShareRate.isNegative());
+      const share = agreement.terms.merchantShareRate;
+      assert.ok(share !== null && !share.isZero() && !share.isNegative());
     }
     assert.equal((await store.listAgreements({ kind: 'merchant' })).length, 3);
   });

@@ -2,10 +2,13 @@
  * `npm run bench`: every benchmark, each compared with its baseline in the same run. Prints the
  * figures and a summary; exits non-zero when a target is missed. Not part of `npm test`.
  */
+import { runBrokerBenchmarks } from './broker.bench.ts';
 import { allVerdicts } from './harness.ts';
+import { runLiveBenchmarks } from './live.bench.ts';
 import { runRatingBenchmarks } from './rating.bench.ts';
+import { runStorageBenchmarks } from './storage.bench.ts';
 
-const suites: Record<string, () => void | Promise<void>> = { rating: runRatingBenchmarks };
+const suites: Record<string, () => void | Promise<void>> = { rating: runRatingBenchmarks, storage: runStorageBenchmarks, broker: runBrokerBenchmarks, live: runLiveBenchmarks };
 const only = process.argv.slice(2);
 
 for (const [name, run] of Object.entries(suites)) {

@@ -111,11 +111,13 @@ export function describeEachDatabase(title: string, suite: (context: DatabaseSui
         target = name === 'sqlite' ? sqliteTarget() : postgresTarget();
         database = await target.open();
       });
-      after(async () => { await target?.dispose(); });
       suite({
         database: () => { if (database === undefined) throw new Error('database not open yet'); return database; },
         target: () => { if (target === undefined) throw new Error('target not ready yet'); return target; },
       });
+      // After the suite's own `after` hooks (they run in the order registered): a server the suite
+      // started stops, and writes what it must, before its database is dropped.
+      after(async () => { await target?.dispose(); });
     });
   }
 }

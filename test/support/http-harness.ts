@@ -42,12 +42,20 @@ export interface CallResult {
   readonly text: string;
 }
 
-export async function startHarness(database: DatabaseConfig, startMs: number, livenessGraceMs = 30_000): Promise<HttpHarness> {
+/** Server options a test may set besides the database, the start instant and the liveness grace. */
+export interface HarnessOptions {
+  /** Live feed WebSocket ping period, in real milliseconds (the server's default otherwise). */
+  readonly livePingIntervalMs?: number;
+  /** Browser origins allowed on the live feed besides the server's own. */
+  readonly allowedOrigins?: readonly string[];
+}
+
+export async function startHarness(database: DatabaseConfig, startMs: number, livenessGraceMs = 30_000, options: HarnessOptions = {}): Promise<HttpHarness> {
   const clock = new ManualClock(startMs);
   const events: BrokerEvent[] = [];
   const seeding: { seed: DemoSeed | null } = { seed: null };
   const server = await startServer({
-    database, host: '127.0.0.1', port: 0, livenessGraceMs, logger: pino({ level: 'silent' }),
+    database, host: '127.0.0.1', port: 0, livenessGraceMs, logger: pino({ level: 'silent' }), ...options,
     time: { clock, scheduler: clock, track: (work) => { clock.track(work); } },
     feeds: [{ publish: (event) => { events.push(event); } }],
     beforeStart: async ({ store }) => {

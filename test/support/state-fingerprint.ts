@@ -16,7 +16,8 @@ import type { Database } from '../../src/adapters/store/tables.ts';
 const COUNTED_TABLES = {
   carriers: true, carrier_codes: true, subscribers: true, merchants: true, tariff_versions: true, offers: true, agreements: true,
   api_keys: true, quotes: true, sessions: true, consents: true, session_events: true, ratings: true, ledger_journals: true,
-  ledger_postings: true, ledger_balances: true, charges: true, refunds: true, holds: true,
+  ledger_postings: true, ledger_balances: true, charges: true, refunds: true, holds: true, settlement_runs: true, statements: true,
+  statement_items: true,
 } as const satisfies Record<Exclude<keyof Database, 'idempotency_records'>, true>;
 
 export interface StateFingerprint {

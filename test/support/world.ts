@@ -41,7 +41,7 @@ export async function buildWorld(store: Store, tag = 'a'): Promise<World> {
   }, T0_MS);
   await store.insertAgreement({
     id: `agr_m_${tag}`, kind: 'merchant', hostingCarrierId, merchantId, effectiveFromMs: 0, effectiveToMs: null,
-    terms: { merchantShareRate: Rate.of('0.70') },
+    terms: { merchantShareRate: Rate.of('0.70'), wholesalePerMinute: null },
   }, T0_MS);
   return { billingCarrierId, hostingCarrierId, subscriberId, merchantId, offerId, tariff };
 }

@@ -69,14 +69,16 @@ export class TimerQueue implements Scheduler {
     let earliest = this.heap[0]?.dueMs ?? null;
     if (this.periodicSlot.size > 0) {
       const startSlot = Math.floor((this.wheelDoneMs + 1) / SLOT_MS);
+      let wheelMin = Number.POSITIVE_INFINITY;
       for (let offset = 0; offset <= SLOTS; offset += 1) {
         const slot = this.wheel[(startSlot + offset) % SLOTS];
         if (slot === undefined || slot.size === 0) continue;
-        let slotMin = Number.POSITIVE_INFINITY;
-        for (const timer of slot.values()) slotMin = Math.min(slotMin, timer.nextMs);
-        earliest = earliest === null ? slotMin : Math.min(earliest, slotMin);
-        break;
+        for (const timer of slot.values()) wheelMin = Math.min(wheelMin, timer.nextMs);
+        // A slot's timers may all have fired this second (they are due a second later): only a
+        // timer due before this slot's window ends is sure to come before every later slot's.
+        if (wheelMin < (startSlot + offset + 1) * SLOT_MS) break;
       }
+      earliest = earliest === null ? wheelMin : Math.min(earliest, wheelMin);
     }
     return earliest;
   }

@@ -1,7 +1,7 @@
 /** The live price feed over WebSocket. */
 export { LIVE_MESSAGE_BYTES_MAX, LIVE_PING_INTERVAL_MS } from './limits.ts';
 export { CLOSE_SESSION_ENDED, CLOSE_TOO_SLOW, LiveHub } from './live-hub.ts';
-export { attachLiveServer, CLOSE_POLICY, type LiveServerDeps } from './live-server.ts';
+export { attachLiveServer, CLOSE_INTERNAL_ERROR, CLOSE_POLICY, type LiveServerDeps } from './live-server.ts';
 export { clientMessage, type ClientMessage } from './protocol.ts';
 
 /**

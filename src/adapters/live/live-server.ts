@@ -2,9 +2,11 @@
  * The WebSocket endpoint `/v1/live` (ws). Credentials are checked at the upgrade — a missing or
  * bad one is answered 401 before any 101 — and so is the Origin (403 outside the allowlist).
  * Once upgraded, a watcher not entitled to the session is closed with 1008 before any message.
- * Frames over LIVE_MESSAGE_BYTES_MAX close with 1009 (ws's maxPayload). Pings every
- * LIVE_PING_INTERVAL_MS; a pong, like a client `ping` message, is proof of presence for the
- * watcher's side of the session.
+ * Frames over LIVE_MESSAGE_BYTES_MAX close with 1009 (ws's maxPayload). Each watcher is pinged
+ * every LIVE_PING_INTERVAL_MS (in groups spread over the interval) and cut off when it has not
+ * answered the previous ping; a pong, like a client `ping` message, is proof of presence for the
+ * watcher's side of the session. A connection's messages are handled one at a time, after its
+ * snapshot, in the order they came.
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -13,8 +15,10 @@ import type { SessionBroker, Store } from '../../app/index.ts';
 import type { Clock } from '../../app/ports/index.ts';
 import { type Authenticator, bearerSecret, type Principal } from '../http/principal.ts';
 import { sessionInScope } from '../http/routes/scope.ts';
-import { LIVE_MESSAGE_BYTES_MAX, LIVE_PING_INTERVAL_MS, LIVE_WATCHERS_PER_SESSION_MAX } from './limits.ts';
-import type { LiveHub } from './live-hub.ts';
+import {
+  LIVE_MESSAGE_BYTES_MAX, LIVE_PENDING_MESSAGES_MAX, LIVE_PING_GROUP_EVERY_MS, LIVE_PING_INTERVAL_MS, LIVE_SNAPSHOT_ATTEMPTS_MAX, LIVE_WATCHERS_PER_SESSION_MAX,
+} from './limits.ts';
+import { CLOSE_SESSION_ENDED, CLOSE_TOO_SLOW, type LiveHub } from './live-hub.ts';
 import { clientMessage, snapshotMessage } from './protocol.ts';
 
 export interface LiveServerDeps {
@@ -25,10 +29,16 @@ export interface LiveServerDeps {
   readonly authenticator: Authenticator;
   /** Origins allowed to open the feed from a browser; requests without Origin (not browsers) pass. */
   readonly allowedOrigins: (origin: string, host: string | undefined) => boolean;
+  /** Failures of the feed's own work (a bug, the store failing): reported here, and the watcher is closed with 1011. */
+  readonly onError: (error: unknown) => void;
+  /** WebSocket ping period (LIVE_PING_INTERVAL_MS by default; tests shorten it). Real time, not the session clock. */
+  readonly pingIntervalMs?: number;
 }
 
 /** RFC 6455 policy violation: not entitled to this session, or no session named. */
 export const CLOSE_POLICY = 1008;
+/** RFC 6455 internal error: the server failed handling this connection (reported through `onError`). */
+export const CLOSE_INTERNAL_ERROR = 1011;
 
 function refuse(socket: Duplex, status: 401 | 403 | 404, reason: string): void {
   socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/problem+json\r\n\r\n`
@@ -43,10 +53,26 @@ function credentialOf(req: IncomingMessage, url: URL): string | null {
 export function attachLiveServer(server: Server, deps: LiveServerDeps): () => void {
   const wss = new WebSocketServer({ noServer: true, maxPayload: LIVE_MESSAGE_BYTES_MAX, clientTracking: true });
   server.on('upgrade', (req, socket, head) => {
-    void upgrade(deps, wss, req, socket, head);
+    upgrade(deps, wss, req, socket, head).catch((error: unknown) => {
+      deps.onError(error);
+      socket.destroy();
+    });
   });
+  const pingIntervalMs = deps.pingIntervalMs ?? LIVE_PING_INTERVAL_MS;
+  const groups: Set<WebSocket>[] = Array.from({ length: Math.max(1, Math.round(pingIntervalMs / LIVE_PING_GROUP_EVERY_MS)) }, () => new Set());
+  let joined = 0;
+  let turn = 0;
+  wss.on('connection', (ws) => {
+    const group = groups[joined % groups.length];
+    joined += 1;
+    group?.add(ws);
+    ws.once('close', () => group?.delete(ws));
+  });
+  // Each watcher is pinged once per interval; one that did not answer the previous ping is cut off.
   const pinger = setInterval(() => {
-    for (const client of wss.clients) {
+    const group = groups[turn] ?? [];
+    turn = (turn + 1) % groups.length;
+    for (const client of group) {
       const state = client as WebSocket & { palierAlive?: boolean };
       if (state.palierAlive === false) {
         client.terminate();
@@ -55,7 +81,7 @@ export function attachLiveServer(server: Server, deps: LiveServerDeps): () => vo
       state.palierAlive = false;
       client.ping();
     }
-  }, LIVE_PING_INTERVAL_MS);
+  }, pingIntervalMs / groups.length);
   pinger.unref();
   return () => {
     clearInterval(pinger);
@@ -82,8 +108,17 @@ async function upgrade(deps: LiveServerDeps, wss: WebSocketServer, req: Incoming
     return;
   }
   wss.handleUpgrade(req, socket, head, (ws) => {
-    void watch(deps, ws, principal, principal.kind === 'user' ? principal.sessionId : url.searchParams.get('session'));
+    wss.emit('connection', ws, req);
+    watch(deps, ws, principal, principal.kind === 'user' ? principal.sessionId : url.searchParams.get('session')).catch(failed(deps, ws));
   });
+}
+
+/** Closes a connection whose handling failed, after reporting why. */
+function failed(deps: LiveServerDeps, ws: WebSocket): (error: unknown) => void {
+  return (error) => {
+    deps.onError(error);
+    ws.close(CLOSE_INTERNAL_ERROR, 'internal error');
+  };
 }
 
 async function watch(deps: LiveServerDeps, ws: WebSocket, principal: Principal, sessionId: string | null): Promise<void> {
@@ -103,22 +138,42 @@ async function watch(deps: LiveServerDeps, ws: WebSocket, principal: Principal, 
   const side = principal.kind === 'user' ? 'user' : principal.kind === 'merchant' ? 'advisor' : null;
   ws.on('pong', () => {
     alive.palierAlive = true;
-    if (side !== null) void deps.broker.heartbeat(sessionId, side);
+    if (side !== null) deps.broker.heartbeat(sessionId, side).catch(failed(deps, ws));
   });
-  ws.on('message', (data, isBinary) => { void onMessage(deps, ws, principal, sessionId, data, isBinary); });
-  await sendSnapshot(deps, ws, sessionId);
+  // Messages wait for the snapshot and for each other; past a few waiting, the socket is not read.
+  let turn = sendSnapshot(deps, ws, sessionId).catch(failed(deps, ws));
+  let waiting = 0;
+  ws.on('message', (data, isBinary) => {
+    waiting += 1;
+    if (waiting > LIVE_PENDING_MESSAGES_MAX) ws.pause();
+    turn = turn.then(() => onMessage(deps, ws, principal, sessionId, data, isBinary)).catch(failed(deps, ws)).finally(() => {
+      waiting -= 1;
+      if (waiting <= LIVE_PENDING_MESSAGES_MAX && ws.isPaused) ws.resume();
+    });
+  });
 }
 
+/**
+ * Sends the session's snapshot, then what was published while it was built: the watcher gets
+ * nothing else meanwhile, so the snapshot comes first and no message is lost or reordered. The
+ * snapshot's seq is read before the state, so it may already show a message that follows it.
+ */
 async function sendSnapshot(deps: LiveServerDeps, ws: WebSocket, sessionId: string): Promise<void> {
-  const seq = deps.hub.seqOf(sessionId);
-  const view = await deps.broker.view(sessionId);
-  const tariff = view === null ? null : await deps.store.getTariff(view.session.tariffHash);
-  if (view === null || tariff === null) {
-    ws.close(CLOSE_POLICY, 'no such session');
-    return;
+  for (let attempt = 0; attempt < LIVE_SNAPSHOT_ATTEMPTS_MAX; attempt += 1) {
+    const seq = deps.hub.startSnapshot(sessionId, ws);
+    const view = await deps.broker.view(sessionId);
+    const tariff = view === null ? null : await deps.store.getTariff(view.session.tariffHash);
+    if (view === null || tariff === null) {
+      ws.close(CLOSE_POLICY, 'no such session');
+      return;
+    }
+    deps.hub.send(ws, JSON.stringify(snapshotMessage(view, tariff, seq)), false);
+    if (deps.hub.finishSnapshot(sessionId, ws, seq)) {
+      if (view.session.status === 'rated') ws.close(CLOSE_SESSION_ENDED, 'session ended');
+      return;
+    }
   }
-  deps.hub.send(ws, JSON.stringify(snapshotMessage(view, tariff, seq)), false);
-  if (view.session.status === 'rated') ws.close(1000, 'session ended');
+  ws.close(CLOSE_TOO_SLOW, 'try again later');
 }
 
 async function onMessage(deps: LiveServerDeps, ws: WebSocket, principal: Principal, sessionId: string, data: RawData, isBinary: boolean): Promise<void> {
@@ -147,9 +202,7 @@ async function onMessage(deps: LiveServerDeps, ws: WebSocket, principal: Princip
       return;
     }
     case 'resume': {
-      const missed = deps.hub.replaySince(sessionId, message.data.lastSeq);
-      if (missed === null) await sendSnapshot(deps, ws, sessionId);
-      else for (const text of missed) deps.hub.send(ws, text, false);
+      if (!deps.hub.resume(sessionId, ws, message.data.lastSeq)) await sendSnapshot(deps, ws, sessionId);
       return;
     }
   }

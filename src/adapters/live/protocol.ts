@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { BrokerEvent, SessionView } from '../../app/index.ts';
-import { Money, type PricePoint, type Tariff } from '../../domain/index.ts';
+import { type Currency, minorUnitExponent, Money, type PricePoint, type Tariff } from '../../domain/index.ts';
 
 export const clientMessage = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('ping') }),
@@ -43,20 +43,39 @@ export function snapshotMessage(view: SessionView, tariff: Tariff, seq: number):
   };
 }
 
-/** The message of a broker event, without its seq (the hub numbers messages per session). */
-export function eventMessage(event: BrokerEvent): Record<string, unknown> {
-  const money = (minor: bigint): string => Money.fromMinorUnits(minor, event.session.currency).toString();
+/** Integer minor units as a decimal string ("4.25"), without decimal arithmetic. */
+function amountText(minor: bigint, currency: Currency): string {
+  return Money.fromScaledInteger(minor, minorUnitExponent(currency), currency).toString();
+}
+
+/** What a tick shows: the hub keeps ticks in this form and writes their text when it sends them. */
+export interface TickFigures {
+  readonly sessionId: string;
+  readonly currency: Currency;
+  readonly meteredSeconds: number;
+  readonly billedMinor: bigint;
+}
+
+export function tickMessage(tick: TickFigures, seq: number): Record<string, unknown> {
+  return { type: 'tick', sessionId: tick.sessionId, meteredSeconds: tick.meteredSeconds, amount: amountText(tick.billedMinor, tick.currency), seq };
+}
+
+/**
+ * The message of a broker event, numbered `seq` by the hub. Built for every tick of every watched
+ * session, so amounts are written straight from integer minor units (no decimal arithmetic).
+ */
+export function eventMessage(event: BrokerEvent, seq: number): Record<string, unknown> {
   switch (event.type) {
     case 'tick':
-      return { type: 'tick', sessionId: event.session.id, meteredSeconds: event.meteredSeconds, amount: money(event.billedMinor) };
+      return tickMessage({ sessionId: event.session.id, currency: event.session.currency, meteredSeconds: event.meteredSeconds, billedMinor: event.billedMinor }, seq);
     case 'notice':
-      return { type: 'notice', sessionId: event.session.id, kind: event.notice, at: new Date(event.atMs).toISOString(), price: priceJson(event.price) };
+      return { type: 'notice', sessionId: event.session.id, kind: event.notice, at: new Date(event.atMs).toISOString(), price: priceJson(event.price), seq };
     case 'state':
-      return { type: 'state', sessionId: event.session.id, status: event.session.status, change: event.change, medium: event.session.medium };
+      return { type: 'state', sessionId: event.session.id, status: event.session.status, change: event.change, medium: event.session.medium, seq };
     case 'ended':
       return {
-        type: 'ended', sessionId: event.session.id, reason: event.reason, amount: money(event.billedMinor), chargeId: event.chargeId,
-        meteredSeconds: event.session.intervals.reduce((sum, interval) => sum + interval.seconds, 0),
+        type: 'ended', sessionId: event.session.id, reason: event.reason, amount: amountText(event.billedMinor, event.session.currency), chargeId: event.chargeId,
+        meteredSeconds: event.session.intervals.reduce((sum, interval) => sum + interval.seconds, 0), seq,
       };
   }
 }

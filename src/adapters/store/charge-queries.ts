@@ -3,9 +3,9 @@ import type { Kysely, Selectable } from 'kysely';
 import { assert, type Charge, isCurrency, Money, type Waterfall } from '../../domain/index.ts';
 import type { CloseCharge } from '../../app/ports/index.ts';
 import type { DialectName } from './database.ts';
-import { getHoldForSession, resolveHold } from './hold-queries.ts';
+import { resolvePendingHold } from './hold-queries.ts';
 import { appendJournal } from './ledger-queries.ts';
-import { asBigInt, asNumber } from './row-values.ts';
+import { asBigInt, asNumber, asPreciseMoney } from './row-values.ts';
 import type { ChargesTable, Database } from './tables.ts';
 
 type Db = Kysely<Database>;
@@ -18,17 +18,21 @@ export function splitToJson(split: Waterfall): string {
     currency: split.currency, interCarrier: split.interCarrier, grossMinor: String(split.grossMinor), vatMinor: String(split.vatMinor),
     netMinor: String(split.netMinor), billingCarrierFeeMinor: String(split.billingCarrierFeeMinor),
     hostingCarrierShareMinor: String(split.hostingCarrierShareMinor), merchantShareMinor: String(split.merchantShareMinor),
+    collectionFeeMinor: String(split.collectionFeeMinor), badDebtMinor: String(split.badDebtMinor), interconnectMinor: String(split.interconnectMinor),
   };
   return JSON.stringify(stored);
 }
 
 export function splitFromJson(json: string): Waterfall {
-  const stored = JSON.parse(json) as StoredSplit;
+  // Splits written before the detail of the billing carrier's fee (bad debt, interconnect) was kept have it all as collection fee.
+  const stored = JSON.parse(json) as Omit<StoredSplit, 'collectionFeeMinor' | 'badDebtMinor' | 'interconnectMinor'> & Partial<StoredSplit>;
   assert(isCurrency(stored.currency), 'split currency');
   return {
     currency: stored.currency, interCarrier: stored.interCarrier, grossMinor: BigInt(stored.grossMinor), vatMinor: BigInt(stored.vatMinor),
     netMinor: BigInt(stored.netMinor), billingCarrierFeeMinor: BigInt(stored.billingCarrierFeeMinor),
     hostingCarrierShareMinor: BigInt(stored.hostingCarrierShareMinor), merchantShareMinor: BigInt(stored.merchantShareMinor),
+    collectionFeeMinor: BigInt(stored.collectionFeeMinor ?? stored.billingCarrierFeeMinor), badDebtMinor: BigInt(stored.badDebtMinor ?? '0'),
+    interconnectMinor: BigInt(stored.interconnectMinor ?? '0'),
   };
 }
 
@@ -39,7 +43,7 @@ function chargeFrom(row: Selectable<ChargesTable>): Charge {
     id: row.id, sessionId: row.session_id, subscriberId: row.subscriber_id, merchantId: row.merchant_id, offerId: row.offer_id,
     billingCarrierId: row.billing_carrier_id, hostingCarrierId: row.hosting_carrier_id, tariffHash: row.tariff_hash, currency,
     meteredSeconds: asNumber(row.metered_s), billedSeconds: asNumber(row.billed_s),
-    amount: Money.fromMinorUnits(asBigInt(row.amount_minor), currency), precise: Money.of(row.amount_precise, currency),
+    amount: Money.fromMinorUnits(asBigInt(row.amount_minor), currency), precise: asPreciseMoney(row.amount_precise, currency),
     net: Money.fromMinorUnits(asBigInt(row.net_minor), currency), vat: Money.fromMinorUnits(asBigInt(row.vat_minor), currency),
     split: splitFromJson(row.split_json), ratingJson: row.rating_json, journalId: row.journal_id,
     meteringStartedAtMs: asNumber(row.metering_started_at_ms), createdAtMs: asNumber(row.created_at_ms),
@@ -77,9 +81,6 @@ export async function closeCharge(db: Db, dialect: DialectName, close: CloseChar
     split_json: splitToJson(charge.split), rating_json: charge.ratingJson, journal_id: charge.journalId,
     metering_started_at_ms: charge.meteringStartedAtMs, created_at_ms: charge.createdAtMs,
   }).execute();
-  const hold = await getHoldForSession(db, charge.sessionId);
-  if (hold !== null && hold.status === 'pending') {
-    await resolveHold(db, charge.sessionId, { status: 'posted', postedMinor: amountMinor, chargeId: charge.id, atMs: charge.createdAtMs });
-  }
+  await resolvePendingHold(db, charge.sessionId, { status: 'posted', postedMinor: amountMinor, chargeId: charge.id, atMs: charge.createdAtMs });
   return { charge, created: true };
 }

@@ -8,12 +8,20 @@ import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
+import { withStatementCache } from './sqlite-tuning.ts';
 import type { Database } from './tables.ts';
 
 export type DialectName = 'sqlite' | 'postgres';
 
+/**
+ * SQLite's durability: NORMAL (the default) in WAL mode loses nothing when the process crashes and
+ * never corrupts, but a power loss or OS crash may lose the last few commits; FULL also survives
+ * those, at about a third of the throughput on this class of disk (docs/performance.md).
+ */
+export type SqliteSynchronous = 'NORMAL' | 'FULL';
+
 export type DatabaseConfig =
-  | { readonly dialect: 'sqlite'; readonly path: string }
+  | { readonly dialect: 'sqlite'; readonly path: string; readonly synchronous?: SqliteSynchronous }
   | { readonly dialect: 'postgres'; readonly url: string; readonly searchPath?: string; readonly poolSize?: number };
 
 export interface OpenDatabase {
@@ -36,8 +44,15 @@ export function databaseConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Dat
     return { dialect: 'postgres', url };
   }
   const path = env['PALIER_SQLITE_PATH'];
+  const synchronous = env['PALIER_SQLITE_SYNCHRONOUS'];
+  if (synchronous !== undefined && synchronous !== '' && synchronous !== 'NORMAL' && synchronous !== 'FULL') {
+    throw new Error('PALIER_SQLITE_SYNCHRONOUS must be NORMAL or FULL');
+  }
   // An empty path would make better-sqlite3 open a throwaway in-memory database: treat it as unset.
-  return { dialect: 'sqlite', path: path === undefined || path === '' ? DEFAULT_SQLITE_PATH : path };
+  return {
+    dialect: 'sqlite', path: path === undefined || path === '' ? DEFAULT_SQLITE_PATH : path,
+    ...(synchronous === 'FULL' || synchronous === 'NORMAL' ? { synchronous } : {}),
+  };
 }
 
 // INT8 (BIGINT) as bigint, so money columns are exact; NUMERIC stays a string. pg's type parsers
@@ -45,14 +60,13 @@ export function databaseConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Dat
 pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => BigInt(value));
 
 /** SQLite connection settings: WAL for concurrent readers, foreign keys on, waits instead of failing when busy. */
-function openSqlite(path: string): SqliteDatabase.Database {
+function openSqlite(path: string, synchronous: SqliteSynchronous): SqliteDatabase.Database {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const sqlite = new SqliteDatabase(path);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 10000');
-  // FULL: a committed transaction survives a power loss too, not only a process crash.
-  sqlite.pragma('synchronous = FULL');
+  sqlite.pragma(`synchronous = ${synchronous}`);
   sqlite.defaultSafeIntegers(true);
   return sqlite;
 }
@@ -60,8 +74,8 @@ function openSqlite(path: string): SqliteDatabase.Database {
 /** Opens (and creates, for SQLite) the database described by `config`. Run `migrate` next. */
 export function openDatabase(config: DatabaseConfig): OpenDatabase {
   if (config.dialect === 'sqlite') {
-    const sqlite = openSqlite(config.path);
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    const sqlite = openSqlite(config.path, config.synchronous ?? 'NORMAL');
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
     return { db, dialect: 'sqlite', config, raw: { sqlite }, close: () => db.destroy() };
   }
   const pool = new pg.Pool({

@@ -57,13 +57,26 @@ export async function getHoldForSession(db: Db, sessionId: string): Promise<Hold
   return row === undefined ? null : holdFrom(row);
 }
 
-/** Resolves a pending hold; resolving twice or a non-pending hold is a bug. */
-export async function resolveHold(db: Db, sessionId: string, resolution: { status: 'posted' | 'voided'; postedMinor: bigint | null; chargeId: string | null; atMs: number }): Promise<Hold> {
-  const current = await getHoldForSession(db, sessionId);
-  assert(current !== null && current.status === 'pending', `session ${sessionId} has a pending hold`);
-  assert(resolution.postedMinor === null || (resolution.postedMinor >= 0n && resolution.postedMinor <= current.amountMinor), 'posted ≤ held');
-  await db.updateTable('holds').set({
+/**
+ * Resolves the session's pending hold in one statement (UPDATE … RETURNING): null when it has none
+ * pending. Posting more than was held is a bug: the assertion fails inside the transaction, which
+ * rolls back.
+ */
+export async function resolvePendingHold(
+  db: Db, sessionId: string, resolution: { status: 'posted' | 'voided'; postedMinor: bigint | null; chargeId: string | null; atMs: number },
+): Promise<Hold | null> {
+  const row = await db.updateTable('holds').set({
     status: resolution.status, posted_minor: resolution.postedMinor, charge_id: resolution.chargeId, resolved_at_ms: resolution.atMs,
-  }).where('session_id', '=', sessionId).where('status', '=', 'pending').execute();
-  return { ...current, status: resolution.status, postedMinor: resolution.postedMinor, chargeId: resolution.chargeId, resolvedAtMs: resolution.atMs };
+  }).where('session_id', '=', sessionId).where('status', '=', 'pending').returningAll().executeTakeFirst();
+  if (row === undefined) return null;
+  const hold = holdFrom(row);
+  assert(resolution.postedMinor === null || (resolution.postedMinor >= 0n && resolution.postedMinor <= hold.amountMinor), 'posted ≤ held');
+  return hold;
+}
+
+/** Resolves a pending hold; resolving twice or a session without a pending hold is a bug. */
+export async function resolveHold(db: Db, sessionId: string, resolution: { status: 'posted' | 'voided'; postedMinor: bigint | null; chargeId: string | null; atMs: number }): Promise<Hold> {
+  const hold = await resolvePendingHold(db, sessionId, resolution);
+  assert(hold !== null, `session ${sessionId} has a pending hold`);
+  return hold;
 }

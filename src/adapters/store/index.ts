@@ -3,8 +3,11 @@ import type { Store } from '../../app/ports/index.ts';
 import { type DatabaseConfig, databaseConfigFromEnv, type OpenDatabase, openDatabase } from './database.ts';
 import { KyselyStore } from './kysely-store.ts';
 import { migrate } from './migrate.ts';
+import { checkpointInWorker } from './sqlite-tuning.ts';
 
-export { type DatabaseConfig, databaseConfigFromEnv, DEFAULT_SQLITE_PATH, type DialectName, type OpenDatabase, openDatabase } from './database.ts';
+export {
+  type DatabaseConfig, databaseConfigFromEnv, DEFAULT_SQLITE_PATH, type DialectName, type OpenDatabase, openDatabase, type SqliteSynchronous,
+} from './database.ts';
 export { KyselyStore } from './kysely-store.ts';
 export { migrate } from './migrate.ts';
 export {
@@ -17,9 +20,22 @@ export interface OpenStore {
   close(): Promise<void>;
 }
 
-/** Opens the database, brings its schema up to date and returns the store over it. */
-export async function openStore(config: DatabaseConfig = databaseConfigFromEnv()): Promise<OpenStore> {
+/**
+ * Opens the database, brings its schema up to date and returns the store over it. A long-running
+ * process (the server) asks for `backgroundCheckpoints`: SQLite's WAL is then checkpointed on a
+ * worker thread instead of inside commits on the event loop.
+ */
+export async function openStore(config: DatabaseConfig = databaseConfigFromEnv(), options: { backgroundCheckpoints?: boolean } = {}): Promise<OpenStore> {
   const database = openDatabase(config);
   await migrate(database.db, database.dialect);
-  return { store: new KyselyStore(database.db, database.dialect), database, close: () => database.close() };
+  const sqlite = database.raw.sqlite;
+  const stopCheckpoints = options.backgroundCheckpoints === true && sqlite !== undefined && config.dialect === 'sqlite' && config.path !== ':memory:'
+    ? await checkpointInWorker(sqlite, config.path) : null;
+  return {
+    store: new KyselyStore(database.db, database.dialect, false, config.dialect === 'sqlite' && config.path !== ':memory:' ? config.path : null), database,
+    close: async () => {
+      await stopCheckpoints?.();
+      await database.close();
+    },
+  };
 }

@@ -10,7 +10,9 @@ import { type Kysely, sql } from 'kysely';
 import type {
   Agreement, ApiKey, Carrier, Consent, Journal, JournalDraft, Merchant, Offer, Quote, Refund, Session, SessionEvent, SessionRating, Subscriber, Tariff,
 } from '../../domain/index.ts';
-import type { CloseCharge, IdempotentResponse, ListCharges, ListSessions, PlaceHold, Store } from '../../app/ports/index.ts';
+import type {
+  CloseCharge, CloseSettlement, IdempotentResponse, ListCharges, ListSessions, PlaceHold, SettlementScope, Store,
+} from '../../app/ports/index.ts';
 import * as charges from './charge-queries.ts';
 import type { DialectName } from './database.ts';
 import * as holds from './hold-queries.ts';
@@ -18,6 +20,7 @@ import * as idempotency from './idempotency-queries.ts';
 import * as ledger from './ledger-queries.ts';
 import * as parties from './party-queries.ts';
 import * as sessions from './session-queries.ts';
+import * as settlement from './settlement-store.ts';
 import type { Database } from './tables.ts';
 
 export class KyselyStore implements Store {
@@ -25,6 +28,8 @@ export class KyselyStore implements Store {
     private readonly db: Kysely<Database>,
     private readonly dialect: DialectName,
     private readonly inTransaction = false,
+    /** The SQLite file, so that heavy reads (settlement) run on a worker thread's own connection. */
+    private readonly sqlitePath: string | null = null,
   ) {}
 
   transaction<T>(work: (store: Store) => Promise<T>): Promise<T> {
@@ -34,12 +39,12 @@ export class KyselyStore implements Store {
   private async runInTransaction<T>(work: (store: KyselyStore) => Promise<T>): Promise<T> {
     if (this.inTransaction) return work(this);
     if (this.dialect === 'postgres') {
-      return this.db.transaction().execute((tx) => work(new KyselyStore(tx, this.dialect, true)));
+      return this.db.transaction().execute((tx) => work(new KyselyStore(tx, this.dialect, true, this.sqlitePath)));
     }
     return this.db.connection().execute(async (connection) => {
       await sql`begin immediate`.execute(connection);
       try {
-        const result = await work(new KyselyStore(connection, this.dialect, true));
+        const result = await work(new KyselyStore(connection, this.dialect, true, this.sqlitePath));
         await sql`commit`.execute(connection);
         return result;
       } catch (error) {
@@ -131,6 +136,12 @@ export class KyselyStore implements Store {
   listCharges(filter: ListCharges) { return sessions.listCharges(this.db, filter); }
   insertRefund(refund: Refund, journal: JournalDraft) { return this.write((db) => sessions.insertRefund(db, this.dialect, refund, journal)); }
   listRefunds(chargeId: string) { return sessions.listRefunds(this.db, chargeId); }
+
+  settlementData(scopes: readonly SettlementScope[]) { return settlement.settlementData(this.db, this.dialect, this.inTransaction ? null : this.sqlitePath, scopes); }
+  closeSettlement(close: CloseSettlement) { return this.write((db) => settlement.closeSettlement(db, close)); }
+  getSettlementRun(by: { period: string } | { id: string }) { return settlement.getSettlementRun(this.db, by); }
+  getStatement(id: string) { return settlement.getStatement(this.db, id); }
+  listSettlementRuns() { return settlement.listSettlementRuns(this.db); }
 
   /** Runs a multi-statement write in a transaction (joining the current one, if any). */
   private write<T>(work: (db: Kysely<Database>) => Promise<T>): Promise<T> {

@@ -4,6 +4,7 @@ import {
   type Agreement, type ApiKey, assert, type Carrier, type Currency, isCurrency, isProfileId, type Medium, type Merchant, Money, type Offer,
   parseTariff, Rate, type Subscriber, type Tariff, tariffToJson,
 } from '../../domain/index.ts';
+import { TARIFF_VERSIONS_CACHED_MAX } from './limits.ts';
 import { asBigInt, asBoolean, asNumber, asNumberOrNull } from './row-values.ts';
 import type { AgreementsTable, Database, MerchantsTable, OffersTable, SubscribersTable } from './tables.ts';
 
@@ -108,7 +109,7 @@ export async function listOffers(db: Db, filter: { id?: string; merchantId?: str
 }
 
 interface StoredCarrierTerms { collectionFeeRate: string; badDebtRate: string; interconnectPerMinute: { amount: string; currency: string } | null }
-interface StoredMerchantTerms { merchantShareRate: string }
+interface StoredMerchantTerms { merchantShareRate: string | null; wholesalePerMinute?: { amount: string; currency: string } | null }
 
 function agreementFrom(row: Selectable<AgreementsTable>): Agreement {
   const base = {
@@ -128,7 +129,14 @@ function agreementFrom(row: Selectable<AgreementsTable>): Agreement {
   }
   assert(row.kind === 'merchant' && row.merchant_id !== null, `agreement kind ${row.kind}`);
   const terms = JSON.parse(row.terms_json) as StoredMerchantTerms;
-  return { ...base, kind: 'merchant', merchantId: row.merchant_id, terms: { merchantShareRate: Rate.of(terms.merchantShareRate) } };
+  const wholesale = terms.wholesalePerMinute ?? null;
+  return {
+    ...base, kind: 'merchant', merchantId: row.merchant_id,
+    terms: {
+      merchantShareRate: terms.merchantShareRate === null ? null : Rate.of(terms.merchantShareRate),
+      wholesalePerMinute: wholesale === null ? null : Money.of(wholesale.amount, currency(wholesale.currency)),
+    },
+  };
 }
 
 export async function insertAgreement(db: Db, agreement: Agreement, atMs: number): Promise<void> {
@@ -138,7 +146,11 @@ export async function insertAgreement(db: Db, agreement: Agreement, atMs: number
       interconnectPerMinute: agreement.terms.interconnectPerMinute === null ? null
         : { amount: agreement.terms.interconnectPerMinute.toString(), currency: agreement.terms.interconnectPerMinute.currency },
     } satisfies StoredCarrierTerms
-    : { merchantShareRate: agreement.terms.merchantShareRate.toString() } satisfies StoredMerchantTerms;
+    : {
+      merchantShareRate: agreement.terms.merchantShareRate?.toString() ?? null,
+      wholesalePerMinute: agreement.terms.wholesalePerMinute === null ? null
+        : { amount: agreement.terms.wholesalePerMinute.toString(), currency: agreement.terms.wholesalePerMinute.currency },
+    } satisfies StoredMerchantTerms;
   await db.insertInto('agreements').values({
     id: agreement.id, kind: agreement.kind, hosting_carrier_id: agreement.hostingCarrierId,
     billing_carrier_id: agreement.kind === 'carrier' ? agreement.billingCarrierId : null,
@@ -186,10 +198,26 @@ export async function publishTariff(db: Db, tariff: Tariff, atMs: number): Promi
   return 'created';
 }
 
+/**
+ * Parsed tariff versions by hash, shared by every reader. A version is immutable and addressed by
+ * the hash of its canonical JSON, and parsing is pure, so one parsed value serves every session on
+ * it — and with it one compiled form and one band-timeline cache (compileTariff caches per tariff
+ * object), instead of a parse, a compilation and a cache per session. The row is still read each
+ * time; only its parse is skipped, and only when the stored JSON is the very text parsed before.
+ */
+const parsedTariffs = new Map<string, { readonly canonicalJson: string; readonly tariff: Tariff }>();
+
 export async function getTariff(db: Db, hash: string): Promise<Tariff | null> {
   const row = await db.selectFrom('tariff_versions').select('canonical_json').where('hash', '=', hash).executeTakeFirst();
   if (row === undefined) return null;
+  const cached = parsedTariffs.get(hash);
+  if (cached?.canonicalJson === row.canonical_json) return cached.tariff;
   const parsed = parseTariff(JSON.parse(row.canonical_json) as unknown);
   assert(parsed.ok && parsed.value.hash === hash, `stored tariff ${hash} parses to the same version`);
+  if (parsedTariffs.size >= TARIFF_VERSIONS_CACHED_MAX) {
+    const oldest = parsedTariffs.keys().next();
+    if (oldest.done !== true) parsedTariffs.delete(oldest.value);
+  }
+  parsedTariffs.set(hash, { canonicalJson: row.canonical_json, tariff: parsed.value });
   return parsed.value;
 }

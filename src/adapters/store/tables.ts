@@ -64,6 +64,11 @@ export interface HoldsTable {
   id: string; subscriber_id: string; session_id: string; period: string; currency: string; amount_minor: Int; status: string;
   posted_minor: NullableInt; charge_id: string | null; created_at_ms: Int; resolved_at_ms: NullableInt;
 }
+export interface SettlementRunsTable { id: string; period: string; closed_at_ms: Int; report_json: string }
+export interface StatementsTable {
+  id: string; run_id: string; period: string; kind: string; debtor_id: string; creditor_id: string; currency: string; amount_due_minor: Int; body_json: string;
+}
+export interface StatementItemsTable { kind: string; item_type: string; item_id: string; statement_id: string; home_period: string }
 export interface IdempotencyRecordsTable {
   principal: string; key: string; request_hash: string; status: string; response_status: NullableInt; response_body: string | null;
   created_at_ms: Int; completed_at_ms: NullableInt;
@@ -90,5 +95,8 @@ export interface Database {
   refunds: RefundsTable;
   holds: HoldsTable;
   idempotency_records: IdempotencyRecordsTable;
+  settlement_runs: SettlementRunsTable;
+  statements: StatementsTable;
+  statement_items: StatementItemsTable;
 }
 

@@ -27,7 +27,7 @@ export function buildCharge(input: ChargeInput): { charge: Charge; journal: Jour
   assert(rating.billed.isWholeMinorUnits(), 'a session tariff rounds to whole minor units');
   assert(rating.billed.isPositive(), 'a charge bills a positive amount (a session that cost nothing has no charge)');
   const split = revenueWaterfall(
-    { currency: rating.currency, grossMinor: rating.billed.toMinorUnits(), vatMinor: rating.vat.vat.toMinorUnits() }, input.terms, parties,
+    { currency: rating.currency, grossMinor: rating.billed.toMinorUnits(), vatMinor: rating.vat.vat.toMinorUnits(), billedSeconds: rating.billedSeconds }, input.terms, parties,
   );
   const charge: Charge = {
     id: input.chargeId, sessionId: input.sessionId, subscriberId: parties.subscriberId, merchantId: parties.merchantId, offerId: input.offerId,

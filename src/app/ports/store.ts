@@ -6,6 +6,7 @@ import type {
   Agreement, ApiKey, Carrier, Charge, Consent, Hold, Journal, JournalDraft, Merchant, Offer, Quote, Refund, Result, Session, SessionEvent,
   SessionRating, SessionStatus, Subscriber, Tariff,
 } from '../../domain/index.ts';
+import type { SettlementStore } from './settlement.ts';
 
 export interface PartyStore {
   insertCarrier(carrier: Carrier, atMs: number): Promise<void>;
@@ -173,7 +174,7 @@ export interface SessionStore {
   listRefunds(chargeId: string): Promise<Refund[]>;
 }
 
-export interface Store extends PartyStore, TariffStore, LedgerStore, HoldStore, ChargeStore, IdempotencyStore, SessionStore {
+export interface Store extends PartyStore, TariffStore, LedgerStore, HoldStore, ChargeStore, IdempotencyStore, SessionStore, SettlementStore {
   /**
    * Runs `work` in one transaction (serialised per subscriber budget and per session on both
    * databases). Nested calls join the outer transaction. Rolled back if `work` throws.

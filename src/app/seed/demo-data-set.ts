@@ -215,7 +215,7 @@ function termsFrom(
     const interconnectPerMinute = entry.interconnectPerMinute === null ? null : Money.of(entry.interconnectPerMinute, carrier.currency);
     return [{ billingCarrierId: carrier.id, terms: { collectionFeeRate, badDebtRate, interconnectPerMinute } }];
   });
-  const merchantTerms = file.merchantTerms.map((entry) => ({ merchantId: entry.merchant, terms: { merchantShareRate: Rate.of(entry.merchantShareRate) } }));
+  const merchantTerms = file.merchantTerms.map((entry) => ({ merchantId: entry.merchant, terms: { merchantShareRate: Rate.of(entry.merchantShareRate), wholesalePerMinute: null } }));
   // The schema accepted an ISO 8601 instant with an offset, which Date.parse reads exactly.
   return { carrierTerms, merchantTerms, agreementsEffectiveFromMs: Date.parse(file.effectiveFrom) };
 }

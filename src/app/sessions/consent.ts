@@ -35,7 +35,8 @@ export async function consentToQuote(deps: ConsentDeps, input: ConsentInput, now
   const [offer, tariff] = await Promise.all([deps.store.getOffer(quote.offerId), deps.store.getTariff(quote.tariffHash)]);
   if (offer === null || tariff === null) return err('quote_not_found');
   if (input.cap.currency !== quote.currency || input.cap.toMinorUnits() > quote.capAllowedMinor) return err('cap_above_allowed');
-  if (input.cap.compare(firstBillableStep(tariff, nowMs)) < 0) return err('cap_below_first_step');
+  // A zero cap buys nothing even when the first step is free (a tariff priced 0.00): connect could reserve nothing.
+  if (input.cap.isZero() || input.cap.compare(firstBillableStep(tariff, nowMs)) < 0) return err('cap_below_first_step');
   const sessionId = deps.ids.newId('ses');
   const userToken = deps.secrets.newToken('ust');
   const session: Session = {

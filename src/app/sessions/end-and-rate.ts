@@ -58,9 +58,12 @@ async function shareTerms(store: Store, live: LiveSession, atMs: number): Promis
   const merchantAgreement = await store.merchantAgreementAt(live.hostingCarrierId, live.session.merchantId, atMs);
   assert(merchantAgreement !== null, 'a metered session has a merchant agreement');
   if (live.billingCarrierId === live.hostingCarrierId) {
-    return { collectionFeeRate: Rate.of('0'), merchantShareRate: merchantAgreement.terms.merchantShareRate };
+    return { collectionFeeRate: Rate.of('0'), ...merchantAgreement.terms };
   }
   const carrierAgreement = await store.carrierAgreementAt(live.billingCarrierId, live.hostingCarrierId, atMs);
   assert(carrierAgreement !== null, 'a metered inter-carrier session has a carrier agreement');
-  return { collectionFeeRate: carrierAgreement.terms.collectionFeeRate, merchantShareRate: merchantAgreement.terms.merchantShareRate };
+  return {
+    collectionFeeRate: carrierAgreement.terms.collectionFeeRate, badDebtRate: carrierAgreement.terms.badDebtRate,
+    interconnectPerMinute: carrierAgreement.terms.interconnectPerMinute, ...merchantAgreement.terms,
+  };
 }

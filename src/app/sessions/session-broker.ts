@@ -242,7 +242,12 @@ export class SessionBroker {
   /** Ends and rates in one transaction; the live session is dropped. */
   private async finish(live: LiveSession, reason: EndReason, atMs: number): Promise<Result<Session, SessionError>> {
     this.cancelTimers(live);
-    const result = await endAndRate(this.deps, live, reason, atMs);
+    // Never billed further than the grace past the last proof of life: liveness is only checked on
+    // the 1 Hz tick, so a cap stop or an end call can land after the proof went stale but before a
+    // tick noticed; that session lost its liveness and is billed to the proof, as recover() does.
+    const proof = lastProofOfLifeMs(live.session);
+    const stale = live.session.status !== 'ended' && atMs - proof > this.deps.config.livenessGraceMs;
+    const result = await endAndRate(this.deps, live, stale ? 'liveness_lost' : reason, stale ? proof : atMs);
     if (!result.ok) return result;
     this.running.delete(live.session.id);
     this.deps.feed.publish({ type: 'ended', session: live.session, reason: live.session.endReason ?? reason, billedMinor: result.value.billedMinor, chargeId: live.session.chargeId });

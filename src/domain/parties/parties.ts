@@ -61,9 +61,10 @@ export interface CarrierAgreementTerms {
   readonly interconnectPerMinute: Money | null;
 }
 
-/** Hosting carrier ↔ merchant terms. */
+/** Hosting carrier ↔ merchant terms: a share of the net, or a wholesale price per billed minute (exactly one). */
 export interface MerchantAgreementTerms {
-  readonly merchantShareRate: Rate;
+  readonly merchantShareRate: Rate | null;
+  readonly wholesalePerMinute: Money | null;
 }
 
 interface AgreementBase {

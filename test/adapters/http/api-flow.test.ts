@@ -63,6 +63,29 @@ describeEachDatabase('api: the full flow over real HTTP', ({ target }) => {
     assert.equal((await h.call('GET', '/v1/sessions', {})).status, 401);
   });
 
+  it('operations: /livez, /readyz and /metrics with the session counters', async () => {
+    assert.equal((await h.call('GET', '/livez')).status, 200);
+    assert.equal((await h.call('GET', '/readyz')).body.status, 'ready');
+    const metrics = await h.call('GET', '/metrics');
+    assert.equal(metrics.status, 200);
+    for (const name of ['palier_sessions_active', 'palier_sessions_started_total', 'palier_sessions_ended_total', 'palier_charged_minor_units_total', 'palier_http_request_duration_seconds']) {
+      assert.match(metrics.text, new RegExp(name), name);
+    }
+    assert.match(metrics.text, /palier_sessions_ended_total\{reason="user"\} [1-9]/);
+  });
+
+  it('rate limits: a burst of unauthenticated requests gets 429 with Retry-After', async () => {
+    let limited: Awaited<ReturnType<HttpHarness['call']>> | null = null;
+    for (let i = 0; i < 200 && limited === null; i += 1) {
+      const result = await h.call('GET', '/v1/sessions', { token: 'pk_demo_not_a_real_key_at_all_123456' });
+      if (result.status === 429) limited = result;
+      else assert.equal(result.status, 401);
+    }
+    assert.ok(limited !== null, 'a 429 came');
+    assert.equal(limited.body.code, 'rate_limited');
+    assert.match(limited.headers.get('retry-after') ?? '', /^[1-9][0-9]*$/);
+  });
+
   it('the OpenAPI document is served and lists every route', async () => {
     const doc = await h.call('GET', '/openapi.json');
     assert.equal(doc.status, 200);

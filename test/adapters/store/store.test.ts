@@ -32,7 +32,7 @@ describeEachDatabase('storage: repositories and the ledger', ({ database }) => {
     assert.equal(await store.publishTariff(world.tariff, T0_MS), 'exists');
     const agreement = await store.carrierAgreementAt(world.billingCarrierId, world.hostingCarrierId, T0_MS);
     assert.equal(agreement?.terms.collectionFeeRate.toString(), '0.15');
-    assert.equal((await store.merchantAgreementAt(world.hostingCarrierId, world.merchantId, T0_MS))?.terms.merchantShareRate.toString(), '0.7');
+    assert.equal((await store.merchantAgreementAt(world.hostingCarrierId, world.merchantId, T0_MS))?.terms.merchantShareRate?.toString(), '0.7');
   });
 
   it('preserves every amount from 0.01 to 10^12 minor units exactly', async () => {

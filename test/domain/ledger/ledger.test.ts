@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import {
-  Accounts, chargePostings, journalProblems, type JournalDraft, Rate, refundPostings, refundWaterfall, reversalOf, revenueWaterfall, sumsByCurrency,
+  Accounts, chargePostings, Money, journalProblems, type JournalDraft, Rate, refundPostings, refundWaterfall, reversalOf, revenueWaterfall, sumsByCurrency,
 } from '../../../src/domain/index.ts';
 
 const parties = { subscriberId: 'sub_1', billingCarrierId: 'orange', hostingCarrierId: 'sfr', merchantId: 'mer_1' };
@@ -10,7 +10,7 @@ const rate = fc.integer({ min: 0, max: 10_000 }).map((bp) => Rate.of(`${Math.flo
 
 describe('ledger: the revenue-share waterfall', () => {
   it('12.00 € TTC at 20 % VAT: 2.00 VAT, 10.00 net; 15 % fee, 70 % merchant → 1.50, 7.00, 1.50 hosting', () => {
-    const w = revenueWaterfall({ currency: 'EUR', grossMinor: 1200n, vatMinor: 200n }, { collectionFeeRate: Rate.of('0.15'), merchantShareRate: Rate.of('0.70') }, parties);
+    const w = revenueWaterfall({ currency: 'EUR', grossMinor: 1200n, vatMinor: 200n, billedSeconds: 0 }, { collectionFeeRate: Rate.of('0.15'), merchantShareRate: Rate.of('0.70') }, parties);
     assert.deepEqual([w.netMinor, w.billingCarrierFeeMinor, w.merchantShareMinor, w.hostingCarrierShareMinor], [1000n, 150n, 700n, 150n]);
     assert.equal(w.interCarrier, true);
   });
@@ -19,7 +19,7 @@ describe('ledger: the revenue-share waterfall', () => {
     fc.assert(fc.property(fc.bigInt({ min: 0n, max: 10n ** 12n }), rate, rate, (gross, fee, share) => {
       fc.pre(fee.plus(share).compare(Rate.of('1')) <= 0);
       const vat = (gross * 20n) / 120n;
-      const w = revenueWaterfall({ currency: 'EUR', grossMinor: gross, vatMinor: vat }, { collectionFeeRate: fee, merchantShareRate: share }, parties);
+      const w = revenueWaterfall({ currency: 'EUR', grossMinor: gross, vatMinor: vat, billedSeconds: 0 }, { collectionFeeRate: fee, merchantShareRate: share }, parties);
       assert.equal(w.vatMinor + w.billingCarrierFeeMinor + w.hostingCarrierShareMinor + w.merchantShareMinor, gross);
       assert.ok(w.billingCarrierFeeMinor >= 0n && w.hostingCarrierShareMinor >= 0n && w.merchantShareMinor >= 0n);
       const postings = chargePostings(w, parties);
@@ -29,7 +29,7 @@ describe('ledger: the revenue-share waterfall', () => {
 
   it('same billing and hosting carrier: no collection fee, no inter-carrier leg', () => {
     const same = { ...parties, hostingCarrierId: 'orange' };
-    const w = revenueWaterfall({ currency: 'EUR', grossMinor: 1200n, vatMinor: 200n }, { collectionFeeRate: Rate.of('0.15'), merchantShareRate: Rate.of('0.70') }, same);
+    const w = revenueWaterfall({ currency: 'EUR', grossMinor: 1200n, vatMinor: 200n, billedSeconds: 0 }, { collectionFeeRate: Rate.of('0.15'), merchantShareRate: Rate.of('0.70') }, same);
     assert.equal(w.interCarrier, false);
     assert.equal(w.billingCarrierFeeMinor, 0n);
     assert.equal(w.hostingCarrierShareMinor, 300n);
@@ -37,8 +37,30 @@ describe('ledger: the revenue-share waterfall', () => {
     assert.ok(!accounts.some((a) => a.includes(':owes:') || a.includes(':due_from:')));
   });
 
-  it('a fee and a share above 100 % of the net are a bug', () => {
-    assert.throws(() => revenueWaterfall({ currency: 'EUR', grossMinor: 100n, vatMinor: 0n }, { collectionFeeRate: Rate.of('0.5'), merchantShareRate: Rate.of('0.6') }, parties), /≤ 100 %/);
+  it('a merchant share that would take the percentages past 100 % is cut to what the carrier terms leave', () => {
+    const w = revenueWaterfall({ currency: 'EUR', grossMinor: 100n, vatMinor: 0n, billedSeconds: 0 }, { collectionFeeRate: Rate.of('0.5'), merchantShareRate: Rate.of('0.6') }, parties);
+    assert.deepEqual([w.collectionFeeMinor, w.merchantShareMinor, w.hostingCarrierShareMinor], [50n, 50n, 0n]);
+    assert.throws(() => revenueWaterfall({ currency: 'EUR', grossMinor: 100n, vatMinor: 0n, billedSeconds: 0 },
+      { collectionFeeRate: Rate.of('0.9'), badDebtRate: Rate.of('0.2'), merchantShareRate: Rate.of('0') }, parties), /≤ 100 %/);
+  });
+
+  it('bad-debt allowance and interconnect: 10 min, 12.00 TTC → fee 1.00, bad debt 0.20, interconnect 0.20, merchant 7.00, hosting 1.60', () => {
+    // net 10.00 allocated 10 % / 2 % / 70 % / 18 % → 1.00, 0.20, 7.00, 1.80; interconnect 0.02 €/min × 10 min = 0.20 from the hosting rest.
+    const w = revenueWaterfall({ currency: 'EUR', grossMinor: 1200n, vatMinor: 200n, billedSeconds: 600 }, {
+      collectionFeeRate: Rate.of('0.10'), badDebtRate: Rate.of('0.02'), interconnectPerMinute: Money.of('0.02', 'EUR'), merchantShareRate: Rate.of('0.70'),
+    }, parties);
+    assert.deepEqual([w.collectionFeeMinor, w.badDebtMinor, w.interconnectMinor, w.billingCarrierFeeMinor, w.merchantShareMinor, w.hostingCarrierShareMinor],
+      [100n, 20n, 20n, 140n, 700n, 160n]);
+  });
+
+  it('wholesale price per minute: 10 min at 0.50 €/min → merchant 5.00, hosting the rest 4.00', () => {
+    const w = revenueWaterfall({ currency: 'EUR', grossMinor: 1200n, vatMinor: 200n, billedSeconds: 600 },
+      { collectionFeeRate: Rate.of('0.10'), merchantShareRate: null, wholesalePerMinute: Money.of('0.50', 'EUR') }, parties);
+    assert.deepEqual([w.billingCarrierFeeMinor, w.merchantShareMinor, w.hostingCarrierShareMinor], [100n, 500n, 400n]);
+    const short = revenueWaterfall({ currency: 'EUR', grossMinor: 120n, vatMinor: 20n, billedSeconds: 600 },
+      { collectionFeeRate: Rate.of('0.10'), merchantShareRate: null, wholesalePerMinute: Money.of('0.50', 'EUR') }, parties);
+    assert.equal(short.merchantShareMinor, 90n, 'never more than the rest: the hosting carrier is left with 0, not less');
+    assert.equal(short.hostingCarrierShareMinor, 0n);
   });
 });
 
@@ -79,7 +101,7 @@ describe('ledger: refunds', () => {
 
   it('partial refunds never refund a part beyond what it received, and a full refund returns every part exactly', () => {
     fc.assert(fc.property(fc.bigInt({ min: 1n, max: 10n ** 9n }), fc.array(fc.integer({ min: 1, max: 100 }), { minLength: 1, maxLength: 6 }), (gross, slices) => {
-      const original = revenueWaterfall({ currency: 'EUR', grossMinor: gross, vatMinor: (gross * 20n) / 120n }, terms, parties);
+      const original = revenueWaterfall({ currency: 'EUR', grossMinor: gross, vatMinor: (gross * 20n) / 120n, billedSeconds: 0 }, terms, parties);
       const refunds: ReturnType<typeof refundWaterfall>[] = [];
       let left = gross;
       for (const slice of slices) {
@@ -99,7 +121,7 @@ describe('ledger: refunds', () => {
   });
 
   it('refunding more than is left is a bug', () => {
-    const original = revenueWaterfall({ currency: 'EUR', grossMinor: 1200n, vatMinor: 200n }, terms, parties);
+    const original = revenueWaterfall({ currency: 'EUR', grossMinor: 1200n, vatMinor: 200n, billedSeconds: 0 }, terms, parties);
     assert.throws(() => refundWaterfall(original, [], 1201n), /at most what is left/);
   });
 });

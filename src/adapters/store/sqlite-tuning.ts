@@ -1,0 +1,71 @@
+/**
+ * Two measured speed-ups of the embedded database (docs/performance.md, storage benchmark):
+ *
+ * - a prepared-statement cache: kysely's SQLite driver prepares every query anew, which was 16 %
+ *   of a close; a statement is reusable, so one per SQL text is kept (bounded);
+ * - WAL checkpoints on a worker thread: SQLite otherwise copies the log back into the database
+ *   inside whichever commit crosses the threshold, holding the event loop 15–35 ms with its fsync.
+ *   The server turns automatic checkpoints off and checkpoints on its own connection in a worker.
+ */
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import type SqliteDatabase from 'better-sqlite3';
+import { SQLITE_CHECKPOINT_INTERVAL_MS, SQLITE_STATEMENTS_CACHED_MAX } from './limits.ts';
+
+/** The part of better-sqlite3 kysely's SqliteDialect uses, with `prepare` answered from a cache. */
+export function withStatementCache(sqlite: SqliteDatabase.Database): { close(): void; prepare(sql: string): SqliteDatabase.Statement } {
+  const statements = new Map<string, SqliteDatabase.Statement>();
+  return {
+    close: () => { statements.clear(); sqlite.close(); },
+    prepare: (sql) => {
+      let statement = statements.get(sql);
+      if (statement === undefined) {
+        if (statements.size >= SQLITE_STATEMENTS_CACHED_MAX) statements.clear();
+        statement = sqlite.prepare(sql);
+        statements.set(sql, statement);
+      }
+      return statement;
+    },
+  };
+}
+
+/**
+ * The worker's code, plain CommonJS evaluated in the thread (tsx's loader does not reach worker
+ * threads on Node 20). PASSIVE checkpoints copy what they can without waiting for anyone.
+ */
+const CHECKPOINT_WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const SqliteDatabase = require(workerData.driver);
+const sqlite = new SqliteDatabase(workerData.path);
+sqlite.pragma('busy_timeout = 10000');
+const timer = setInterval(() => { sqlite.pragma('wal_checkpoint(PASSIVE)'); }, workerData.intervalMs);
+parentPort.on('message', (message) => {
+  if (message !== 'stop') return;
+  clearInterval(timer);
+  try { sqlite.pragma('wal_checkpoint(TRUNCATE)'); } catch { /* a writer still holds the log: PASSIVE ones did the work */ }
+  sqlite.close();
+  parentPort.postMessage('stopped');
+});
+parentPort.postMessage('started');
+`;
+
+/**
+ * Turns automatic checkpoints off on `sqlite` and checkpoints `path` from a worker thread every
+ * SQLITE_CHECKPOINT_INTERVAL_MS. Resolves to a function that stops the worker (after a last full
+ * checkpoint) and turns automatic checkpoints back on.
+ */
+export async function checkpointInWorker(sqlite: SqliteDatabase.Database, path: string): Promise<() => Promise<void>> {
+  const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+  const worker = new Worker(CHECKPOINT_WORKER, { eval: true, workerData: { path, intervalMs: SQLITE_CHECKPOINT_INTERVAL_MS, driver } });
+  worker.unref();
+  const next = (): Promise<unknown> => new Promise((resolve, reject) => { worker.once('message', resolve); worker.once('error', reject); });
+  await next();
+  sqlite.pragma('wal_autocheckpoint = 0');
+  return async () => {
+    const stopped = next();
+    worker.postMessage('stop');
+    await stopped;
+    await worker.terminate();
+    sqlite.pragma('wal_autocheckpoint = 1000');
+  };
+}

@@ -4,10 +4,13 @@
  */
 import { Command, CommanderError } from 'commander';
 import { CliError } from './cli-error.ts';
+import { registerBill } from './commands/bill.ts';
 import { registerLedger } from './commands/ledger-verify.ts';
 import { registerMigrate } from './commands/migrate.ts';
 import { registerQuote } from './commands/quote.ts';
+import { registerReconcile } from './commands/reconcile.ts';
 import { registerSeed } from './commands/seed.ts';
+import { registerSettle } from './commands/settle.ts';
 import { registerTariffCheck } from './commands/tariff-check.ts';
 import type { CliContext } from './context.ts';
 
@@ -22,6 +25,9 @@ export function buildProgram(context: CliContext): Command {
   registerMigrate(program, context);
   registerSeed(program, context);
   registerLedger(program, context);
+  registerSettle(program, context);
+  registerReconcile(program, context);
+  registerBill(program, context);
   return program;
 }
 

@@ -38,3 +38,22 @@ export const BAND_NAME_LENGTH_MAX = 64;
 
 /** Cached band timelines per tariff (UTC days); bounded so a long-running server's memory is too. */
 export const BAND_TIMELINE_DAYS_CACHED_MAX = 1_024;
+
+/**
+ * Entries listed per kind of discrepancy in a reconciliation report: enough to act on, small
+ * enough to read; the counts are always complete (a million mismatches would be a 100 MB report).
+ */
+export const RECONCILIATION_LISTED_MAX = 1_000;
+
+/**
+ * Characters kept of one field of a declaration file: its longest legitimate field is an id (64)
+ * or an instant (29). A longer field is cut (and then fails its format), so a hostile file of one
+ * endless field cannot fill the memory.
+ */
+export const DECLARATION_FIELD_CHARS_MAX = 256;
+
+/** Fields kept of one row of a declaration file: five are named; extra columns are allowed, not without end. */
+export const DECLARATION_FIELDS_PER_ROW_MAX = 64;
+
+/** Tolerance on billed seconds in a reconciliation: up to an hour (the coarsest billing increment); more would hide real disagreements. */
+export const RECONCILIATION_TOLERANCE_S_MAX = 3_600;

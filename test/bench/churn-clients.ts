@@ -88,7 +88,7 @@ function cents(amount) {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function flow(index, windowStart) {
+async function flow(index, windowStart, windowEnd) {
   const begin = performance.now();
   const merchant = load.merchantKeys[index % load.merchantKeys.length];
   const subscriberId = load.subscriberIds[index % load.subscriberIds.length];
@@ -103,7 +103,8 @@ async function flow(index, windowStart) {
   const end = await call('end', 'POST', '/v1/sessions/' + consent.body.id + '/end', consent.body.userToken);
   if (end.status !== 200 || end.body.status !== 'rated') return fail('end', end);
   completed += 1;
-  if (performance.now() >= windowStart) completedInWindow += 1;
+  const now = performance.now();
+  if (now >= windowStart && now < windowEnd) completedInWindow += 1;
   if (end.body.chargeId !== null) charged += 1;
   billedMinor += cents(end.body.amount);
   flowMs.push(performance.now() - begin);
@@ -126,7 +127,7 @@ async function main() {
     await sleep((offset * load.meteredMs) / load.users);
     while (performance.now() < windowEnd) {
       started += 1;
-      await flow(next++, windowStart);
+      await flow(next++, windowStart, windowEnd);
     }
   };
   await Promise.all(Array.from({ length: load.users }, (_, i) => user(i)));

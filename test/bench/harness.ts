@@ -44,6 +44,11 @@ export function report(label: string, value: string, target: string, ok: boolean
   process.stdout.write(`${ok ? 'PASS' : 'FAIL'}  ${label}: ${value} (target ${target})\n`);
 }
 
+/** Prints a figure that has no target of its own (a breakdown, a contender, how a result was checked). */
+export function info(label: string, value: string): void {
+  process.stdout.write(`info  ${label}: ${value}\n`);
+}
+
 export function formatRate(opsPerSecond: number): string {
   return `${Math.round(opsPerSecond).toLocaleString('en-US')}/s`;
 }

@@ -6,9 +6,13 @@ import { runBrokerBenchmarks } from './broker.bench.ts';
 import { allVerdicts } from './harness.ts';
 import { runLiveBenchmarks } from './live.bench.ts';
 import { runRatingBenchmarks } from './rating.bench.ts';
+import { runReconcileBenchmarks } from './reconcile.bench.ts';
 import { runStorageBenchmarks } from './storage.bench.ts';
 
-const suites: Record<string, () => void | Promise<void>> = { rating: runRatingBenchmarks, storage: runStorageBenchmarks, broker: runBrokerBenchmarks, live: runLiveBenchmarks };
+const suites: Record<string, () => void | Promise<void>> = {
+  rating: runRatingBenchmarks, storage: runStorageBenchmarks, broker: runBrokerBenchmarks, live: runLiveBenchmarks,
+  reconcile: runReconcileBenchmarks,
+};
 const only = process.argv.slice(2);
 
 for (const [name, run] of Object.entries(suites)) {

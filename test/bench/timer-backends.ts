@@ -77,10 +77,6 @@ export class PerTimerScheduler implements Scheduler {
 
   constructor(private readonly clock: Clock) {}
 
-  get size(): number {
-    return this.timers.size;
-  }
-
   at(dueMs: number, fn: (dueMs: number) => void): TimerHandle {
     const id = this.nextId++;
     this.timers.set(id, setTimeout(() => {
@@ -135,10 +131,10 @@ export interface Firing {
 
 /**
  * The broker's scheduler: registrations kept here, run by the current backend, movable to another.
- * Records the lateness of ticks and of one-shots in two histograms.
+ * Records the lateness of one-shots; a tick's lateness is measured where its event is published
+ * (the event carries the instant the tick was due).
  */
 export class SwitchableScheduler implements Scheduler {
-  readonly tickLateness = new LatenessHistogram();
   readonly oneShotLateness = new LatenessHistogram();
   /** The one-shot callback running now; updated in place. */
   readonly firing: Firing = { dueMs: null, startedAtMs: 0 };
@@ -200,12 +196,9 @@ export class SwitchableScheduler implements Scheduler {
         }
       });
     }
-    // Ticks are the hot path (100,000 a second): measured and run, nothing more.
+    // Ticks are the hot path (100,000 a second): the broker's own callback goes to the backend, with
+    // no wrapper around it, whose extra hop through memory costs as much as a fifth of a tick.
     const nextMs = nowMs < dueMs ? dueMs : dueMs + Math.ceil((nowMs + 1 - dueMs) / 1000) * 1000;
-    const { clock, tickLateness } = this;
-    return backend.everySecond(nextMs, (due) => {
-      tickLateness.record(clock.nowMs() - due);
-      fn(due);
-    });
+    return backend.everySecond(nextMs, fn);
   }
 }

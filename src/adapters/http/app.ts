@@ -16,8 +16,10 @@ import { Authenticator, principalName } from './principal.ts';
 import { problem, ProblemError, statusOf } from './problem.ts';
 import { RateLimiter } from './rate-limit.ts';
 import type { Route } from './route.ts';
+import { billingRoutes } from './routes/billing-routes.ts';
 import { moneyRoutes } from './routes/money-routes.ts';
 import { sessionRoutes } from './routes/session-routes.ts';
+import { settlementRoutes } from './routes/settlement-routes.ts';
 
 export interface AppDeps {
   readonly broker: SessionBroker;
@@ -33,11 +35,18 @@ export interface AppDeps {
 
 /** Every route of the API, in documentation order. */
 export function apiRoutes(deps: Pick<AppDeps, 'broker' | 'store' | 'clock'>): Route[] {
-  return [...sessionRoutes(deps), ...moneyRoutes(deps)];
+  return [...sessionRoutes(deps), ...moneyRoutes(deps), ...settlementRoutes(deps), ...billingRoutes(deps)];
 }
 
 function expressPath(path: string): string {
   return path.replace(/\{([A-Za-z]+)\}/g, ':$1');
+}
+
+/** Whether a request is for a route whose body is streamed to it (a CSV file): the JSON checks and parser leave it alone. */
+function streamedRoute(routes: readonly Route[]): (req: Request) => boolean {
+  const streamed = routes.filter((route) => route.streamBody !== undefined)
+    .map((route) => ({ method: route.method.toUpperCase(), pattern: new RegExp(`^${expressPath(route.path).replace(/:[A-Za-z]+/g, '[^/]+')}$`) }));
+  return (req) => streamed.some((route) => route.method === req.method && route.pattern.test(`${req.baseUrl}${req.path}`));
 }
 
 function observe(deps: AppDeps) {
@@ -74,14 +83,17 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/openapi.json', (_req, res) => { res.json(openApiDocument(routes)); });
   app.get('/docs/api', (_req, res) => { res.type('html').send(apiDocsPage(routes)); });
   deps.extra?.(app);
+  const isStreamed = streamedRoute(routes);
   app.use('/v1', (req, _res, next) => {
-    if (req.method === 'POST' && req.headers['content-length'] !== '0' && req.headers['content-type'] !== undefined && !req.is('application/json')) {
+    if (req.method === 'POST' && req.headers['content-length'] !== '0' && req.headers['content-type'] !== undefined && !req.is('application/json') && !isStreamed(req)) {
       next(new ProblemError('unsupported_media_type', { detail: 'Send JSON: Content-Type: application/json' }));
       return;
     }
     next();
   });
-  app.use('/v1', express.json({ limit: REQUEST_BODY_BYTES_MAX, strict: true }));
+  // A streamed route's body is never parsed here, whatever its Content-Type: it is read by the route, with its own limit.
+  const parsedAsJson = (req: Request): boolean => !isStreamed(req) && req.is('application/json') !== false;
+  app.use('/v1', express.json({ limit: REQUEST_BODY_BYTES_MAX, strict: true, type: (req) => parsedAsJson(req as Request) }));
   const authenticator = new Authenticator(deps.store);
   const bind = { store: deps.store, authenticator, rateLimiter: new RateLimiter(), nowMs: () => deps.clock.nowMs() };
   for (const route of routes) app[route.method](expressPath(route.path), bindRoute(bind, route));

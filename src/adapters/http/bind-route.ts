@@ -15,7 +15,7 @@ import {
 import { type Authenticator, bearerSecret, type Principal, principalName } from './principal.ts';
 import { problem, ProblemError, statusOf } from './problem.ts';
 import type { RateLimiter } from './rate-limit.ts';
-import type { Reply, Route } from './route.ts';
+import type { Reply, Route, StreamBody } from './route.ts';
 
 export interface BindDeps {
   readonly store: Store;
@@ -70,7 +70,8 @@ function idempotencyKeyOf(req: Request): string {
 }
 
 function send(res: Response, reply: Reply): void {
-  res.status(reply.status).type('application/json').send(JSON.stringify(reply.body));
+  for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
+  res.status(reply.status).type(reply.raw?.contentType ?? 'application/json').send(reply.raw?.text ?? JSON.stringify(reply.body));
 }
 
 /** The express handler of `route`. */
@@ -85,7 +86,8 @@ export function bindRoute(deps: BindDeps, route: Route) {
       const errors = [...params.errors, ...query.errors, ...body.errors];
       if (errors.length > 0) throw new ProblemError('validation_failed', { errors });
       const info = { requestId: requestState(res).requestId, clientIp: req.ip ?? 'unknown', userAgent: (req.header('user-agent') ?? '').slice(0, 512) };
-      const context = { ...info, principal, params: params.value, query: query.value, body: body.value };
+      const stream = route.streamBody === undefined ? {} : { stream: bodyStream(req, route.streamBody) };
+      const context = { ...info, principal, params: params.value, query: query.value, body: body.value, ...stream };
       if (route.idempotencyKey === 'none') {
         send(res, await route.handle(context));
         return;
@@ -95,6 +97,28 @@ export function bindRoute(deps: BindDeps, route: Route) {
       next(error);
     }
   };
+}
+
+/**
+ * The body of a streamed route, checked before a byte is read: its media type (415), no content
+ * coding (415: it would have to be inflated here) and a declared length within the limit (413);
+ * then counted as it arrives, so a body without a length cannot pass the limit either.
+ */
+function bodyStream(req: Request, spec: StreamBody): AsyncIterable<Uint8Array> {
+  if (req.is(spec.mediaType) !== spec.mediaType) throw new ProblemError('unsupported_media_type', { detail: `Send ${spec.description}: Content-Type: ${spec.mediaType}` });
+  const coding = req.header('content-encoding');
+  if (coding !== undefined && coding.toLowerCase() !== 'identity') throw new ProblemError('unsupported_media_type', { detail: `Send ${spec.mediaType} without Content-Encoding` });
+  const tooLarge = (): ProblemError => new ProblemError('payload_too_large', { detail: `This body is at most ${spec.bytesMax} bytes` });
+  const declared = req.header('content-length');
+  if (declared !== undefined && /^[0-9]+$/.test(declared) && Number.parseInt(declared, 10) > spec.bytesMax) throw tooLarge();
+  return (async function* counted() {
+    let bytes = 0;
+    for await (const chunk of req as AsyncIterable<Uint8Array>) {
+      bytes += chunk.byteLength;
+      if (bytes > spec.bytesMax) throw tooLarge();
+      yield chunk;
+    }
+  })();
 }
 
 /** Runs `work` once per (principal, Idempotency-Key); a replay returns the first response. */
@@ -113,9 +137,9 @@ async function idempotent(deps: BindDeps, req: Request, res: Response, principal
   }
   try {
     const reply = await work();
-    const body = JSON.stringify(reply.body);
+    const body = reply.raw?.text ?? JSON.stringify(reply.body);
     await deps.store.completeIdempotent(principal, key, { status: reply.status, body }, deps.nowMs());
-    res.status(reply.status).type('application/json').send(body);
+    send(res, { ...reply, raw: { contentType: reply.raw?.contentType ?? 'application/json', text: body } });
   } catch (error) {
     if (error instanceof ProblemError && error.code !== 'internal_error' && error.code !== 'rate_limited') {
       // Refusals are answers too: a retry with the same key gets the same problem.

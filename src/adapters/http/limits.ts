@@ -26,3 +26,9 @@ export const SHUTDOWN_GRACE_MS = 10_000;
 
 /** Request ids accepted from clients: printable, short. */
 export const REQUEST_ID_LENGTH_MAX = 128;
+
+/**
+ * A declaration file sent for reconciliation: a million lines of about 100 bytes, twice over. It
+ * is streamed to the reconciliation, never held whole, so the limit bounds the time, not memory.
+ */
+export const RECONCILIATION_BODY_BYTES_MAX = 200 * 1024 * 1024;

@@ -44,7 +44,7 @@ const problemSchema: JsonSchema = {
 function operation(route: Route): Record<string, unknown> {
   const responses: Record<string, unknown> = {};
   for (const [status, response] of Object.entries(route.responses)) {
-    responses[status] = { description: response.description, ...(response.schema === undefined ? {} : { content: { 'application/json': { schema: jsonSchema(response.schema, 'output') } } }) };
+    responses[status] = { description: response.description, ...(response.schema === undefined ? {} : { content: { [response.contentType ?? 'application/json']: { schema: jsonSchema(response.schema, 'output') } } }) };
   }
   responses['default'] = { description: 'A problem (RFC 9457) with a stable code', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } };
   return {
@@ -52,6 +52,9 @@ function operation(route: Route): Record<string, unknown> {
     tags: [route.tag], security: [{ bearer: [] }], 'x-palier-credentials': route.principals,
     parameters: parameters(route),
     ...(route.body === undefined ? {} : { requestBody: { required: !route.body.safeParse(undefined).success, content: { 'application/json': { schema: jsonSchema(route.body, 'input') } } } }),
+    ...(route.streamBody === undefined ? {} : {
+      requestBody: { required: true, description: `${route.streamBody.description}, at most ${route.streamBody.bytesMax} bytes`, content: { [route.streamBody.mediaType]: { schema: { type: 'string' } } } },
+    }),
     responses,
   };
 }

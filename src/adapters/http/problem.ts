@@ -10,27 +10,35 @@ import type { Violation } from '../../domain/index.ts';
 export type HttpErrorCode =
   | 'validation_failed' | 'malformed_json' | 'unsupported_media_type' | 'payload_too_large' | 'idempotency_key_required'
   | 'idempotency_key_reused' | 'idempotency_in_progress' | 'unauthenticated' | 'forbidden' | 'route_not_found' | 'method_not_allowed'
-  | 'rate_limited' | 'tariff_invalid' | 'tariff_not_found' | 'internal_error' | 'not_ready';
+  | 'rate_limited' | 'tariff_invalid' | 'tariff_not_found' | 'internal_error' | 'not_ready'
+  // Reconciliation, bills and payouts (issue 6).
+  | 'settlement_not_found' | 'statement_not_found' | 'merchant_not_found' | 'period_not_closed' | 'declaration_invalid';
 
-export type ProblemCode = BrokerError | HttpErrorCode;
+/** Codes of agreements and settlement runs (issue 6, docs/settlement.md). */
+export type SettlementErrorCode =
+  | 'agreement_invalid' | 'agreement_conflict' | 'carrier_not_found' | 'period_invalid' | 'period_not_over' | 'ledger_mismatch';
+
+export type ProblemCode = BrokerError | HttpErrorCode | SettlementErrorCode;
 
 const STATUS: Readonly<Record<ProblemCode, number>> = {
   validation_failed: 400, malformed_json: 400, idempotency_key_required: 400,
   unauthenticated: 401,
   forbidden: 403,
   offer_not_found: 404, subscriber_not_found: 404, quote_not_found: 404, session_not_found: 404, charge_not_found: 404,
-  route_not_found: 404, tariff_not_found: 404,
+  route_not_found: 404, tariff_not_found: 404, settlement_not_found: 404, statement_not_found: 404, merchant_not_found: 404,
   method_not_allowed: 405,
   quote_expired: 409, quote_used: 409, session_closed: 409, session_not_queued: 409, session_not_active: 409, session_not_on_hold: 409,
-  session_not_ended: 409, already_rated: 409, idempotency_in_progress: 409,
+  session_not_ended: 409, already_rated: 409, idempotency_in_progress: 409, period_not_closed: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   offer_retired: 422, subscriber_barred: 422, currency_mismatch: 422, no_agreement: 422, budget_too_low: 422, announcement_mismatch: 422,
   cap_above_allowed: 422, cap_below_first_step: 422, medium_not_allowed: 422, refund_exceeds_charge: 422, idempotency_key_reused: 422,
-  tariff_invalid: 422,
+  tariff_invalid: 422, declaration_invalid: 422,
   rate_limited: 429,
   internal_error: 500,
   not_ready: 503,
+  // Agreements and settlement runs.
+  period_invalid: 400, carrier_not_found: 404, agreement_conflict: 409, period_not_over: 409, ledger_mismatch: 409, agreement_invalid: 422,
 };
 
 const TITLES: Partial<Record<ProblemCode, string>> = {

@@ -17,11 +17,37 @@ export interface RouteContext<P, Q, B> extends RequestInfo {
   readonly params: P;
   readonly query: Q;
   readonly body: B;
+  /** The body's bytes as they arrive, for a route with `streamBody` (the reading fails with `payload_too_large` past its limit). */
+  readonly stream?: AsyncIterable<Uint8Array>;
+}
+
+/**
+ * A body that is not JSON and may be large (a declaration file): not parsed up front but handed
+ * to the handler as a stream, so it is never all in memory.
+ */
+export interface StreamBody {
+  readonly mediaType: string;
+  readonly bytesMax: number;
+  readonly description: string;
+}
+
+/** A success response: its schema, in JSON unless `contentType` says otherwise (text/csv). */
+export interface ResponseSpec {
+  readonly description: string;
+  readonly schema?: z.ZodType;
+  readonly contentType?: string;
 }
 
 export interface Reply {
   readonly status: number;
   readonly body: unknown;
+  /**
+   * Text sent as is instead of `body` as JSON: a stored document served byte for byte (a closed
+   * settlement run), or another media type (CSV). An idempotent POST stores and replays this text.
+   */
+  readonly raw?: { readonly contentType: string; readonly text: string };
+  /** Extra response headers (Content-Disposition, …). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 type Output<S> = S extends z.ZodType ? z.output<S> : undefined;
@@ -40,9 +66,11 @@ export interface RouteSpec<PS extends z.ZodType | undefined, QS extends z.ZodTyp
   readonly query?: QS;
   readonly body?: BS;
   /** Success responses by status, with their schema. Problems are documented once for all routes. */
-  readonly responses: Readonly<Record<number, { readonly description: string; readonly schema?: z.ZodType }>>;
+  readonly responses: Readonly<Record<number, ResponseSpec>>;
   /** POST routes require an Idempotency-Key, except those idempotent by nature (heartbeat). */
   readonly idempotencyKey?: 'required' | 'none';
+  /** A streamed body instead of a JSON one (then `body` is undefined). */
+  readonly streamBody?: StreamBody;
   handle(context: RouteContext<Output<PS>, Output<QS>, Output<BS>>): Promise<Reply>;
 }
 
@@ -58,8 +86,9 @@ export interface Route {
   readonly params: z.ZodType | undefined;
   readonly query: z.ZodType | undefined;
   readonly body: z.ZodType | undefined;
-  readonly responses: Readonly<Record<number, { readonly description: string; readonly schema?: z.ZodType }>>;
+  readonly responses: Readonly<Record<number, ResponseSpec>>;
   readonly idempotencyKey: 'required' | 'none';
+  readonly streamBody?: StreamBody;
   handle(context: RouteContext<unknown, unknown, unknown>): Promise<Reply>;
 }
 

@@ -109,7 +109,7 @@ async function upgrade(deps: LiveServerDeps, wss: WebSocketServer, req: Incoming
   }
   wss.handleUpgrade(req, socket, head, (ws) => {
     wss.emit('connection', ws, req);
-    watch(deps, ws, principal, principal.kind === 'user' ? principal.sessionId : url.searchParams.get('session')).catch(failed(deps, ws));
+    watch(deps, ws, principal, principal.kind === 'user' ? principal.sessionId : url.searchParams.get('session'));
   });
 }
 
@@ -121,36 +121,47 @@ function failed(deps: LiveServerDeps, ws: WebSocket): (error: unknown) => void {
   };
 }
 
-async function watch(deps: LiveServerDeps, ws: WebSocket, principal: Principal, sessionId: string | null): Promise<void> {
+/**
+ * Serves one upgraded connection. Its messages are queued from the first byte (a reconnecting
+ * client may send `resume` at once) and handled one at a time, after the entitlement check and the
+ * snapshot; past a few waiting, the socket is not read (TCP pushes back on the client).
+ */
+function watch(deps: LiveServerDeps, ws: WebSocket, principal: Principal, sessionId: string | null): void {
   const alive = ws as WebSocket & { palierAlive?: boolean };
   alive.palierAlive = true;
   // Protocol errors (an oversized frame: 1009) close the socket; they are the client's, not ours.
   ws.on('error', () => { ws.terminate(); });
-  if (sessionId === null || !/^[A-Za-z0-9_-]{1,64}$/.test(sessionId)
-    || !(await sessionInScope(deps, principal, sessionId).then(() => true, () => false))) {
-    ws.close(CLOSE_POLICY, 'not entitled to this session');
-    return;
-  }
-  if (!deps.hub.watch(sessionId, ws, LIVE_WATCHERS_PER_SESSION_MAX)) {
-    ws.close(CLOSE_POLICY, 'too many watchers');
-    return;
-  }
-  const side = principal.kind === 'user' ? 'user' : principal.kind === 'merchant' ? 'advisor' : null;
-  ws.on('pong', () => {
-    alive.palierAlive = true;
-    if (side !== null) deps.broker.heartbeat(sessionId, side).catch(failed(deps, ws));
-  });
-  // Messages wait for the snapshot and for each other; past a few waiting, the socket is not read.
-  let turn = sendSnapshot(deps, ws, sessionId).catch(failed(deps, ws));
+  let watched: string | null = null;
+  let turn = admit(deps, ws, principal, sessionId).then((admitted) => { watched = admitted; }).catch(failed(deps, ws));
   let waiting = 0;
   ws.on('message', (data, isBinary) => {
     waiting += 1;
     if (waiting > LIVE_PENDING_MESSAGES_MAX) ws.pause();
-    turn = turn.then(() => onMessage(deps, ws, principal, sessionId, data, isBinary)).catch(failed(deps, ws)).finally(() => {
+    turn = turn.then(() => (watched === null ? undefined : onMessage(deps, ws, principal, watched, data, isBinary))).catch(failed(deps, ws)).finally(() => {
       waiting -= 1;
       if (waiting <= LIVE_PENDING_MESSAGES_MAX && ws.isPaused) ws.resume();
     });
   });
+}
+
+/** Checks the watcher is entitled to the session, registers it and sends its snapshot; returns the session id, or null after closing. */
+async function admit(deps: LiveServerDeps, ws: WebSocket, principal: Principal, sessionId: string | null): Promise<string | null> {
+  if (sessionId === null || !/^[A-Za-z0-9_-]{1,64}$/.test(sessionId)
+    || !(await sessionInScope(deps, principal, sessionId).then(() => true, () => false))) {
+    ws.close(CLOSE_POLICY, 'not entitled to this session');
+    return null;
+  }
+  if (!deps.hub.watch(sessionId, ws, LIVE_WATCHERS_PER_SESSION_MAX)) {
+    ws.close(CLOSE_POLICY, 'too many watchers');
+    return null;
+  }
+  const side = principal.kind === 'user' ? 'user' : principal.kind === 'merchant' ? 'advisor' : null;
+  ws.on('pong', () => {
+    (ws as WebSocket & { palierAlive?: boolean }).palierAlive = true;
+    if (side !== null) deps.broker.heartbeat(sessionId, side).catch(failed(deps, ws));
+  });
+  await sendSnapshot(deps, ws, sessionId);
+  return sessionId;
 }
 
 /**

@@ -11,8 +11,9 @@ import type {
   Agreement, ApiKey, Carrier, Consent, Journal, JournalDraft, Merchant, Offer, Quote, Refund, Session, SessionEvent, SessionRating, Subscriber, Tariff,
 } from '../../domain/index.ts';
 import type {
-  CloseCharge, CloseSettlement, IdempotentResponse, ListCharges, ListSessions, PlaceHold, SettlementScope, Store,
+  CloseCharge, CloseSettlement, IdempotentResponse, ListCharges, ListSessions, PayoutSource, PlaceHold, SettlementScope, Store,
 } from '../../app/ports/index.ts';
+import * as billing from './billing-queries.ts';
 import * as charges from './charge-queries.ts';
 import type { DialectName } from './database.ts';
 import * as holds from './hold-queries.ts';
@@ -67,6 +68,7 @@ export class KyselyStore implements Store {
   async getOffer(id: string) { return (await parties.listOffers(this.db, { id }))[0] ?? null; }
   listOffers(filter: { merchantId?: string } = {}) { return parties.listOffers(this.db, filter); }
   insertAgreement(agreement: Agreement, atMs: number) { return parties.insertAgreement(this.db, agreement, atMs); }
+  closeAgreement(id: string, effectiveToMs: number) { return this.write((db) => parties.closeAgreement(db, id, effectiveToMs)); }
   listAgreements(filter: Parameters<Store['listAgreements']>[0]) { return parties.listAgreements(this.db, filter); }
   async carrierAgreementAt(billingCarrierId: string, hostingCarrierId: string, atMs: number) {
     const found = await parties.listAgreements(this.db, { kind: 'carrier', billingCarrierId, hostingCarrierId, atMs });
@@ -142,6 +144,14 @@ export class KyselyStore implements Store {
   getSettlementRun(by: { period: string } | { id: string }) { return settlement.getSettlementRun(this.db, by); }
   getStatement(id: string) { return settlement.getStatement(this.db, id); }
   listSettlementRuns() { return settlement.listSettlementRuns(this.db); }
+
+  eachStatementCharge(statementId: string, onBatch: Parameters<Store['eachStatementCharge']>[1]) {
+    const mode: billing.StreamMode = this.inTransaction ? { kind: 'pages' }
+      : this.dialect === 'postgres' ? { kind: 'cursor' } : this.sqlitePath === null ? { kind: 'pages' } : { kind: 'worker', path: this.sqlitePath };
+    return billing.eachStatementCharge(this.db, mode, statementId, onBatch);
+  }
+  subscriberBillItems(subscriberId: string, startMs: number, endMs: number) { return billing.subscriberBillItems(this.db, subscriberId, startMs, endMs); }
+  payoutByOffer(source: PayoutSource) { return billing.payoutByOffer(this.db, this.dialect, source); }
 
   /** Runs a multi-statement write in a transaction (joining the current one, if any). */
   private write<T>(work: (db: Kysely<Database>) => Promise<T>): Promise<T> {

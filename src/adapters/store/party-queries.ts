@@ -159,6 +159,20 @@ export async function insertAgreement(db: Db, agreement: Agreement, atMs: number
   }).execute();
 }
 
+/**
+ * Sets the end of an open-ended version: an UPDATE of `effective_to_ms` only, and only while it
+ * is null, so a closed version is never moved (two concurrent closes: the second gets
+ * `already_closed`). The end must come after the version's start.
+ */
+export async function closeAgreement(db: Db, id: string, effectiveToMs: number): Promise<'closed' | 'already_closed' | 'not_found'> {
+  const row = await db.selectFrom('agreements').select(['effective_from_ms', 'effective_to_ms']).where('id', '=', id).executeTakeFirst();
+  if (row === undefined) return 'not_found';
+  assert(effectiveToMs > asNumber(row.effective_from_ms), `agreement ${id} ends after it starts`);
+  const result = await db.updateTable('agreements').set({ effective_to_ms: effectiveToMs })
+    .where('id', '=', id).where('effective_to_ms', 'is', null).executeTakeFirst();
+  return result.numUpdatedRows > 0n ? 'closed' : 'already_closed';
+}
+
 export async function listAgreements(
   db: Db, filter: { kind: Agreement['kind']; hostingCarrierId?: string; billingCarrierId?: string; merchantId?: string; atMs?: number },
 ): Promise<Agreement[]> {

@@ -35,7 +35,7 @@ function queriesOf(db: Db, dialect: DialectName, scope: SettlementScope): Compil
   return [
     chargeAggregatesQuery(db, dialect, scope).compile(), refundAggregatesQuery(db, dialect, scope).compile(),
     lateChargesQuery(db, scope).compile(), lateRefundsQuery(db, scope).compile(),
-    ledgerCheckQuery(db, scope).compile(), ledgerRefundCheckQuery(db, scope).compile(),
+    ledgerCheckQuery(db, dialect, scope).compile(), ledgerRefundCheckQuery(db, dialect, scope).compile(),
   ];
 }
 
@@ -60,15 +60,24 @@ function parse(kind: StatementKind, [charges, refunds, lateCharges, lateRefunds,
   return { current, late, ledger };
 }
 
-/** Runs every scope's queries: in one worker thread on SQLite (one snapshot), directly on PostgreSQL. */
+/** Runs every scope's queries on one snapshot: in a worker thread's read transaction on SQLite, in a repeatable-read transaction on PostgreSQL. */
 export async function settlementData(db: Db, dialect: DialectName, sqlitePath: string | null, scopes: readonly SettlementScope[]): Promise<SettlementData> {
   const compiled = scopes.map((scope) => queriesOf(db, dialect, scope));
   let results: Row[][];
   if (dialect === 'sqlite' && sqlitePath !== null) {
     results = (await readInWorker(sqlitePath, compiled.flat())) as Row[][];
   } else {
-    results = [];
-    for (const query of compiled.flat()) results.push((await db.executeQuery<Row>(query)).rows);
+    // PostgreSQL: one snapshot too (repeatable read). Read one by one outside a transaction, the
+    // queries could see different commits: a charge, refund or close committed between the
+    // aggregates and the ledger check made them disagree (a spurious ledger_mismatch).
+    const readAll = async (reader: Db): Promise<Row[][]> => {
+      const rows: Row[][] = [];
+      for (const query of compiled.flat()) rows.push((await reader.executeQuery<Row>(query)).rows);
+      return rows;
+    };
+    results = dialect === 'postgres' && !db.isTransaction
+      ? await db.transaction().setIsolationLevel('repeatable read').setAccessMode('read only').execute(readAll)
+      : await readAll(db);
   }
   const parts = scopes.map((scope, index) => parse(scope.kind, results.slice(index * 6, index * 6 + 6)));
   return { current: parts.flatMap((p) => p.current), late: parts.flatMap((p) => p.late), ledger: parts.flatMap((p) => p.ledger) };
@@ -76,11 +85,11 @@ export async function settlementData(db: Db, dialect: DialectName, sqlitePath: s
 
 /** Inside a transaction: the run, its statements, and the items each statement settles. */
 export async function closeSettlement(db: Db, close: CloseSettlement): Promise<'closed' | 'already_closed'> {
-  const existing = await db.selectFrom('settlement_runs').select('id').where('period', '=', close.run.period).executeTakeFirst();
-  if (existing !== undefined) return 'already_closed';
-  await db.insertInto('settlement_runs').values({
+  // A close racing this one waits here for the winner's commit, then inserts nothing (no unique violation).
+  const inserted = await db.insertInto('settlement_runs').values({
     id: close.run.id, period: close.run.period, closed_at_ms: close.run.closedAtMs, report_json: close.run.reportJson,
-  }).execute();
+  }).onConflict((conflict) => conflict.doNothing()).executeTakeFirst();
+  if (inserted.numInsertedOrUpdatedRows === 0n) return 'already_closed';
   if (close.statements.length > 0) {
     await db.insertInto('statements').values(close.statements.map((s) => ({
       id: s.id, run_id: close.run.id, period: close.run.period, kind: s.kind, debtor_id: s.debtorId, creditor_id: s.creditorId,

@@ -4,3 +4,4 @@ export type * from './store.ts';
 export type { Clock, Scheduler, TimerHandle } from './clock.ts';
 export type { BrokerEvent, LiveFeed, NoticeKind, Secrets } from './live-feed.ts';
 export type * from './settlement.ts';
+export type * from './billing.ts';

@@ -6,6 +6,7 @@ import type {
   Agreement, ApiKey, Carrier, Charge, Consent, Hold, Journal, JournalDraft, Merchant, Offer, Quote, Refund, Result, Session, SessionEvent,
   SessionRating, SessionStatus, Subscriber, Tariff,
 } from '../../domain/index.ts';
+import type { BillingStore } from './billing.ts';
 import type { SettlementStore } from './settlement.ts';
 
 export interface PartyStore {
@@ -22,6 +23,11 @@ export interface PartyStore {
   getOffer(id: string): Promise<Offer | null>;
   listOffers(filter?: { merchantId?: string }): Promise<Offer[]>;
   insertAgreement(agreement: Agreement, atMs: number): Promise<void>;
+  /**
+   * Ends an open-ended agreement version at `effectiveToMs` (exclusive): the only change an
+   * agreement ever takes. `already_closed` when it has an end already (it is never moved).
+   */
+  closeAgreement(id: string, effectiveToMs: number): Promise<'closed' | 'already_closed' | 'not_found'>;
   /** Agreements of one kind between two parties, oldest first. */
   listAgreements(filter: { kind: Agreement['kind']; hostingCarrierId?: string; billingCarrierId?: string; merchantId?: string }): Promise<Agreement[]>;
   /** The agreement in force at `atMs` between a billing and a hosting carrier, or null. */
@@ -174,7 +180,7 @@ export interface SessionStore {
   listRefunds(chargeId: string): Promise<Refund[]>;
 }
 
-export interface Store extends PartyStore, TariffStore, LedgerStore, HoldStore, ChargeStore, IdempotencyStore, SessionStore, SettlementStore {
+export interface Store extends PartyStore, TariffStore, LedgerStore, HoldStore, ChargeStore, IdempotencyStore, SessionStore, SettlementStore, BillingStore {
   /**
    * Runs `work` in one transaction (serialised per subscriber budget and per session on both
    * databases). Nested calls join the outer transaction. Rolled back if `work` throws.

@@ -2,7 +2,7 @@
  * A session the broker is running: its state as last committed, its tariff, its timers and a
  * promise chain that serialises every change to it (REST calls and timers alike).
  */
-import type { Session, Tariff } from '../../domain/index.ts';
+import type { BillingCurve, Session, Tariff } from '../../domain/index.ts';
 import type { TimerHandle } from '../ports/index.ts';
 
 export interface LiveSession {
@@ -19,9 +19,8 @@ export interface LiveSession {
   stopReason: 'cap_reached' | 'max_cost';
   /** Proof of life as last persisted (the older side), to throttle heartbeat writes. */
   persistedProofMs: number;
-  /** Live amount cache: the billed amount and the metered second at which it next steps. */
-  billedMinor: bigint;
-  nextStepSecond: number | null;
+  /** The billed amount as a function of metered seconds while the run in progress goes on (null when not metering). */
+  curve: BillingCurve | null;
   /** Metered seconds in the closed intervals (the tick adds the run in progress). */
   closedSeconds: number;
 }

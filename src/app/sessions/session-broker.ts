@@ -5,7 +5,7 @@
  * the one shared scheduler, and publishes to the live feed only what is committed.
  */
 import {
-  assert, changeMedium, closedSeconds, connect, type EndReason, err, hold, lastProofOfLifeMs, type Locale, type Medium, Money, nextChange, type NextChange, ok,
+  assert, billingCurve, changeMedium, closedSeconds, connect, type EndReason, err, hold, lastProofOfLifeMs, type Locale, type Medium, Money, nextChange, type NextChange, ok,
   periodOf, type Refund, type Result, resume, seen, type Session, type SessionEvent, type SessionRating,
 } from '../../domain/index.ts';
 import { LIVENESS_PERSIST_INTERVAL_MS, PRICE_NOTICE_LEAD_MS } from '../limits.ts';
@@ -183,7 +183,10 @@ export class SessionBroker {
   async start(): Promise<{ resumed: number; ended: number }> {
     let resumed = 0;
     let ended = 0;
-    for (const session of await this.deps.store.listOpenSessions()) {
+    const open = await this.deps.store.listOpenSessions();
+    for (const [index, session] of open.entries()) {
+      // Let timers and requests through now and then: taking over many sessions is long work.
+      if (index % RECOVERY_BATCH === RECOVERY_BATCH - 1) await new Promise<void>((resolve) => { setImmediate(resolve); });
       const live = await this.adopt(session);
       if (live === null) continue;
       const outcome = await this.run(session.id, (l) => this.recover(l));
@@ -320,7 +323,7 @@ export class SessionBroker {
     return {
       session, tariff, billingCarrierId: carrier.id, billingTimeZone: carrier.timeZone, hostingCarrierId: merchant.hostingCarrierId,
       chain: Promise.resolve(), tick: null, timers: [], stopAtMs: null, stopReason: 'cap_reached',
-      persistedProofMs: lastProofOfLifeMs(session), billedMinor: 0n, nextStepSecond: 0, closedSeconds: closedSeconds(session),
+      persistedProofMs: lastProofOfLifeMs(session), curve: null, closedSeconds: closedSeconds(session),
     };
   }
 
@@ -334,10 +337,11 @@ export class SessionBroker {
   /** (Re)schedules the session's timers from its current state. */
   private schedule(live: LiveSession): void {
     this.cancelTimers(live);
-    // The timeline changed (connect, hold, resume): the cached next price step is stale.
-    live.nextStepSecond = 0;
     const { session } = live;
     if (this.stopped || session.status === 'ended' || session.status === 'rated') return;
+    // The timeline changed (connect, hold, resume): lay out the billing curve of the run in progress.
+    live.curve = session.meteringStartedAtMs === null || session.runStartedAtMs === null ? null
+      : billingCurve(live.tariff, session.meteringStartedAtMs, { metered: session.intervals, continueAtMs: session.runStartedAtMs });
     const { scheduler, clock } = this.deps;
     const now = clock.nowMs();
     const phaseMs = session.meteringStartedAtMs ?? session.createdAtMs;
@@ -382,12 +386,8 @@ export class SessionBroker {
     if (session.meteringStartedAtMs === null || session.runStartedAtMs === null) return;
     const shownAtMs = Math.min(dueMs, Math.max(proof, session.runStartedAtMs), live.stopAtMs ?? Number.POSITIVE_INFINITY);
     const metered = live.closedSeconds + Math.floor((shownAtMs - session.runStartedAtMs) / 1000);
-    if (live.nextStepSecond !== null && metered >= live.nextStepSecond) {
-      const change = nextChange(live.tariff, session.meteringStartedAtMs, metered, { metered: session.intervals, continueAtMs: session.runStartedAtMs });
-      live.billedMinor = change.billed.toMinorUnits();
-      live.nextStepSecond = change.step?.atSecond ?? null;
-    }
-    this.deps.feed.publish({ type: 'tick', session, atMs: dueMs, meteredSeconds: metered, billedMinor: live.billedMinor });
+    const billedMinor = live.curve?.billedMinorAt(metered) ?? 0n;
+    this.deps.feed.publish({ type: 'tick', session, atMs: dueMs, meteredSeconds: metered, billedMinor });
   }
 
   /** Schedules a notice when the price next changes (free window ending, tier or band change), then the next. */
@@ -409,6 +409,9 @@ export class SessionBroker {
 }
 
 class RolledBack extends Error {}
+
+/** Sessions taken over between two yields to the event loop at start. */
+const RECOVERY_BATCH = 200;
 
 function meteredAt(session: Session, atMs: number): number {
   return closedSeconds(session) + (session.runStartedAtMs === null ? 0 : Math.max(0, Math.floor((atMs - session.runStartedAtMs) / 1000)));

@@ -4,8 +4,8 @@
  * over in every zone — the close that locks them. A closed period is served as stored.
  */
 import {
-  assembleStatements, assert, type Currency, err, net, type Netting, ok, periodBounds, periodOf, type Result, type Statement, type StatementAggregate,
-  statementId, statementJson, type Totals, ZERO_TOTALS, Money,
+  assembleStatements, assert, type Currency, err, isCurrency, net, type Netting, ok, periodBounds, periodOf, type Result, type Statement,
+  type StatementAggregate, statementFromJson, statementId, statementJson, type Totals, ZERO_TOTALS, Money,
 } from '../../domain/index.ts';
 import type { Clock, LateItem, SettlementScope, Store } from '../ports/index.ts';
 
@@ -15,6 +15,8 @@ export interface SettlementReport {
   readonly id: string;
   readonly period: string;
   readonly closed: boolean;
+  /** When the run closed (null for a draft). */
+  readonly closedAtMs: number | null;
   readonly statements: readonly Statement[];
   readonly netting: readonly (Netting & { readonly currency: Currency })[];
   /** The report as JSON text: for a closed run, exactly what was stored when it closed. */
@@ -79,10 +81,10 @@ function nettingOf(statements: readonly Statement[]): (Netting & { currency: Cur
   }));
 }
 
-function reportJson(report: Omit<SettlementReport, 'json'>, closedAtMs: number | null): string {
+function reportJson(report: Omit<SettlementReport, 'json'>): string {
   const money = (minor: bigint, currency: Currency): string => Money.fromMinorUnits(minor, currency).toString();
   return JSON.stringify({
-    id: report.id, period: report.period, closed: report.closed, closedAt: closedAtMs === null ? null : new Date(closedAtMs).toISOString(),
+    id: report.id, period: report.period, closed: report.closed, closedAt: report.closedAtMs === null ? null : new Date(report.closedAtMs).toISOString(),
     statements: report.statements.map(statementJson),
     netting: report.netting.map((n) => ({
       currency: n.currency,
@@ -113,8 +115,8 @@ export async function settlePeriod(deps: { readonly store: Store; readonly clock
   const statements = assembleStatements(input.period, [...data.current.map((row) => ({ ...row, homePeriod: input.period })), ...lateRows]);
   const problems = ledgerProblems(statements, data.ledger);
   if (problems.length > 0) return err({ code: 'ledger_mismatch', detail: problems.slice(0, 10).join('; ') });
-  const draft = { id: `set_${input.period}`, period: input.period, closed: input.close, statements, netting: nettingOf(statements) };
-  const json = reportJson(draft, input.close ? now : null);
+  const draft = { id: `set_${input.period}`, period: input.period, closed: input.close, closedAtMs: input.close ? now : null, statements, netting: nettingOf(statements) };
+  const json = reportJson(draft);
   if (!input.close) return ok({ ...draft, json });
   const outcome = await deps.store.closeSettlement({
     run: { id: draft.id, period: input.period, closedAtMs: now, reportJson: json },
@@ -133,8 +135,36 @@ export async function settlePeriod(deps: { readonly store: Store; readonly clock
   return ok({ ...draft, json });
 }
 
-/** A closed run as stored: its report is served as is; statements and netting are re-read from it. */
-function storedReport(json: string): SettlementReport {
-  const parsed = JSON.parse(json) as { id: string; period: string };
-  return { id: parsed.id, period: parsed.period, closed: true, statements: [], netting: [], json };
+interface StoredReportJson {
+  readonly id: string;
+  readonly period: string;
+  readonly closedAt: string;
+  readonly statements: readonly unknown[];
+  readonly netting: readonly {
+    readonly currency: string;
+    readonly positions: readonly { readonly carrierId: string; readonly net: string }[];
+    readonly transfers: readonly { readonly from: string; readonly to: string; readonly amount: string }[];
+  }[];
+}
+
+/**
+ * A closed run as stored: its report is served as is (`json`, byte for byte); statements and
+ * netting are re-read from it, and must render back to the very same text (asserted).
+ */
+export function storedReport(json: string): SettlementReport {
+  const parsed = JSON.parse(json) as StoredReportJson;
+  const netting = parsed.netting.map((n) => {
+    const currency = n.currency;
+    assert(isCurrency(currency), `netting currency ${currency}`);
+    const minor = (amount: string): bigint => Money.of(amount, currency).toMinorUnits();
+    return {
+      currency, positions: n.positions.map((p) => ({ carrierId: p.carrierId, netMinor: minor(p.net) })),
+      transfers: n.transfers.map((t) => ({ debtorId: t.from, creditorId: t.to, amountMinor: minor(t.amount) })),
+    };
+  });
+  const closedAtMs = Date.parse(parsed.closedAt);
+  assert(Number.isFinite(closedAtMs), `run ${parsed.id} has its closing instant`);
+  const report = { id: parsed.id, period: parsed.period, closed: true, closedAtMs, statements: parsed.statements.map(statementFromJson), netting };
+  assert(reportJson(report) === json, `run ${parsed.id} reads back to its stored bytes`);
+  return { ...report, json };
 }

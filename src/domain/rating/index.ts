@@ -3,3 +3,4 @@ export { type Affordable, type AffordableOptions, maxAffordableSeconds } from '.
 export { nextChange, type NextChange, type NextChangeOptions, type PricePoint } from './next-change.ts';
 export { rate, type Rating, type RatingLine, type VatSplit } from './rate.ts';
 export type { MeteredInterval, SpanKind } from './spans.ts';
+export { type BillingCurve, billingCurve } from './billing-curve.ts';

@@ -4,7 +4,7 @@
  * Pure: the aggregation happens in SQL; this assembles, checks and renders.
  */
 import { assert } from '../assert.ts';
-import { type Currency, decimalRounding, Money, toDec } from '../money/index.ts';
+import { type Currency, decimalRounding, isCurrency, Money, toDec } from '../money/index.ts';
 
 export const STATEMENT_KINDS = ['carrier', 'merchant'] as const;
 /** `carrier`: billing carrier (debtor) → hosting carrier; `merchant`: hosting carrier (debtor) → merchant. */
@@ -110,10 +110,15 @@ export function assembleStatements(period: string, rows: readonly StatementAggre
   return statements.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
+/** Billed minutes as shown on statements: seconds / 60, two decimals, rounded half-up ("72.00"). */
+export function billedMinutes(billedSeconds: bigint): string {
+  return toDec(billedSeconds).div(60).toDecimalPlaces(2, decimalRounding('half-up')).toFixed(2); // ok: minutes, exact decimal
+}
+
 function totalsJson(t: Totals, currency: Currency): Record<string, unknown> {
   const money = (minor: bigint): string => Money.fromMinorUnits(minor, currency).toString();
   return {
-    count: t.count, billedSeconds: t.billedSeconds.toString(), billedMinutes: toDec(t.billedSeconds).div(60).toDecimalPlaces(2, decimalRounding('half-up')).toFixed(2), // ok: minutes, exact decimal
+    count: t.count, billedSeconds: t.billedSeconds.toString(), billedMinutes: billedMinutes(t.billedSeconds),
     gross: money(t.grossMinor), vat: money(t.vatMinor), net: money(t.netMinor), collectionFee: money(t.collectionFeeMinor),
     badDebtAllowance: money(t.badDebtMinor), interconnect: money(t.interconnectMinor), hostingShare: money(t.hostingShareMinor),
     merchantShare: money(t.merchantShareMinor),
@@ -129,4 +134,51 @@ export function statementJson(statement: Statement): Record<string, unknown> {
     adjustments: statement.adjustments.map((adjustment) => ({ period: adjustment.period, ...part(adjustment) })),
     amountDue: Money.fromMinorUnits(statement.amountDueMinor, statement.currency).toString(),
   };
+}
+
+type JsonObject = Readonly<Record<string, unknown>>;
+
+function objectOf(value: unknown, what: string): JsonObject {
+  assert(typeof value === 'object' && value !== null && !Array.isArray(value), `${what} is a JSON object`);
+  return value as JsonObject;
+}
+
+function textOf(object: JsonObject, key: string): string {
+  const value = object[key];
+  assert(typeof value === 'string', `${key} is a string`);
+  return value;
+}
+
+function totalsFromJson(value: unknown, currency: Currency): Totals {
+  const t = objectOf(value, 'totals');
+  const minor = (key: string): bigint => Money.of(textOf(t, key), currency).toMinorUnits();
+  const count = t['count'];
+  assert(typeof count === 'number' && Number.isSafeInteger(count) && count >= 0, 'count is a whole number');
+  return {
+    count, billedSeconds: BigInt(textOf(t, 'billedSeconds')), grossMinor: minor('gross'), vatMinor: minor('vat'), netMinor: minor('net'),
+    collectionFeeMinor: minor('collectionFee'), badDebtMinor: minor('badDebtAllowance'), interconnectMinor: minor('interconnect'),
+    hostingShareMinor: minor('hostingShare'), merchantShareMinor: minor('merchantShare'),
+  };
+}
+
+/**
+ * A statement read back from its JSON (`statementJson`), as stored by a closed run. The inverse
+ * of `statementJson`, asserted: the statement read renders to exactly the JSON it was read from.
+ */
+export function statementFromJson(value: unknown): Statement {
+  const o = objectOf(value, 'statement');
+  const currency = textOf(o, 'currency');
+  const kind = textOf(o, 'kind');
+  assert(isCurrency(currency), `statement currency ${currency}`);
+  assert(kind === 'carrier' || kind === 'merchant', `statement kind ${kind}`);
+  const part = (p: JsonObject): StatementPart => ({ charges: totalsFromJson(p['charges'], currency), refunds: totalsFromJson(p['refunds'], currency) });
+  const adjustments = o['adjustments'];
+  assert(Array.isArray(adjustments), 'adjustments is a list');
+  const statement: Statement = {
+    id: textOf(o, 'id'), period: textOf(o, 'period'), kind, debtorId: textOf(o, 'debtorId'), creditorId: textOf(o, 'creditorId'), currency,
+    current: part(o), adjustments: adjustments.map((a: unknown) => { const adjustment = objectOf(a, 'adjustment'); return { period: textOf(adjustment, 'period'), ...part(adjustment) }; }),
+    amountDueMinor: Money.of(textOf(o, 'amountDue'), currency).toMinorUnits(),
+  };
+  assert(JSON.stringify(statementJson(statement)) === JSON.stringify(o), `statement ${statement.id} reads back to the same JSON`);
+  return statement;
 }

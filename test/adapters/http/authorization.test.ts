@@ -15,6 +15,7 @@ import { after, before, it } from 'node:test';
 import { apiRoutes, type ProblemCode } from '../../../src/adapters/http/index.ts';
 import type { PrincipalKind } from '../../../src/adapters/http/principal.ts';
 import { describeEachDatabase } from '../../support/databases.ts';
+import { closeDemoPeriod, writeDemoCharge } from '../../support/demo-charges.ts';
 import { type CallResult, type HttpHarness, startHarness } from '../../support/http-harness.ts';
 import { stateFingerprint } from '../../support/state-fingerprint.ts';
 
@@ -55,12 +56,14 @@ interface World {
   readonly ownSubscriberId: string;
   readonly tariffHash: string;
   readonly tariff: unknown;
+  /** A statement of a closed month (September) with the own side's operator as its debtor, and a declaration that matches it. */
+  readonly closed: { readonly runId: string; readonly statementId: string; readonly declaration: string };
 }
 
 interface Outcome {
   readonly status: number;
   readonly code?: ProblemCode;
-  readonly check?: (body: any, target: Target, world: World) => void;
+  readonly check?: (body: any, target: Target, world: World, text: string) => void;
 }
 
 interface Row {
@@ -68,7 +71,11 @@ interface Row {
   readonly principals: readonly PrincipalKind[];
   /** What the own credentials act on: the world's charged session, or a fresh one at this stage. */
   readonly on: 'world' | Stage;
-  readonly request: (target: Target, world: World) => { readonly path: string; readonly body?: unknown; readonly idempotencyKey?: null };
+  readonly request: (target: Target, world: World) => {
+    readonly path: string; readonly body?: unknown; readonly idempotencyKey?: null;
+    /** A body sent as is, with its Content-Type (a CSV file), instead of JSON. */
+    readonly raw?: { readonly text: string; readonly contentType: string };
+  };
   /** Allowed roles on their own object. */
   readonly own: Outcome;
   /** Allowed roles on the own side's object: 404 where ids are scoped, only their own data where they are not. */
@@ -86,6 +93,12 @@ function need(value: string | undefined, what: string): string {
 const sessionPath = (target: Target, action = ''): string => `/v1/sessions/${need(target.sessionId, 'session')}${action}`;
 const chargePath = (target: Target, suffix = ''): string => `/v1/charges/${need(target.chargeId, 'charge')}${suffix}`;
 const itemIds = (body: any): string[] => (body.items as { id: string }[]).map((item) => item.id);
+const statementIds = (body: any): string[] => (body.statements as { id: string }[]).map((s) => s.id);
+/** The first column (statement id) of every row of a settlement CSV after its header. */
+const csvIds = (text: string): string[] => text.split('\r\n').slice(1).filter((line) => line !== '').map((line) => line.split(',')[0] ?? '');
+/** The parties of every agreement version listed. */
+const partiesOf = (body: any): string[][] => (body.items as { billingCarrierId: string | null; hostingCarrierId: string }[])
+  .map((a) => [a.hostingCarrierId, ...(a.billingCarrierId === null ? [] : [a.billingCarrierId])]);
 const hasStatus = (status: string) => (body: any): void => { assert.equal(body.status, status); };
 
 const MATRIX: Readonly<Record<string, Row>> = {
@@ -175,6 +188,69 @@ const MATRIX: Readonly<Record<string, Row>> = {
     principals: ['merchant', 'operator'], on: 'world', request: (_target, world) => ({ path: `/v1/tariffs/${world.tariffHash}` }),
     own: ok(200, (body, _target, world) => { assert.equal(body.hash, world.tariffHash); }),
     foreign: ok(200), // published tariffs are readable by every key
+  },
+  'POST /v1/agreements': {
+    principals: ['operator'], on: 'world',
+    request: () => ({
+      path: '/v1/agreements',
+      body: { kind: 'carrier', billingCarrierId: OWN.operator, hostingCarrierId: 'car_bouygues', effectiveFrom: '2026-12-01T00:00:00+01:00', collectionFeeRate: '0.15', badDebtRate: '0.02' },
+    }),
+    own: ok(201, (body) => { assert.equal(body.billingCarrierId, OWN.operator); }),
+    foreign: notFound('carrier_not_found'), // the other operator is no party to it
+  },
+  'GET /v1/agreements': {
+    principals: ['operator'], on: 'world', request: () => ({ path: '/v1/agreements' }),
+    own: ok(200, (body) => { assert.ok(partiesOf(body).every((parties) => parties.includes(OWN.operator))); }),
+    foreign: ok(200, (body) => { assert.ok(partiesOf(body).every((parties) => parties.includes(OTHER.operator))); }),
+  },
+  'POST /v1/settlements': {
+    principals: ['operator'], on: 'world', request: () => ({ path: '/v1/settlements', body: { period: '2026-10' } }),
+    own: ok(200, (body) => { assert.deepEqual(statementIds(body), [`stm_2026-10_merchant_${OWN.operator}_${OWN.merchant}`]); }),
+    foreign: ok(200, (body) => { assert.deepEqual(statementIds(body), [`stm_2026-10_merchant_${OTHER.operator}_${OTHER.merchant}`]); }),
+  },
+  'GET /v1/settlements/{id}.csv': {
+    principals: ['operator'], on: 'world', request: (_target, world) => ({ path: `/v1/settlements/${world.closed.runId}.csv` }),
+    own: ok(200, (_body, _target, world, text) => { assert.equal(csvIds(text).join(), world.closed.statementId); }),
+    foreign: ok(200, (_body, _target, _world, text) => { assert.deepEqual(csvIds(text), []); }),
+  },
+  'GET /v1/settlements/{id}.json': {
+    principals: ['operator'], on: 'world', request: (_target, world) => ({ path: `/v1/settlements/${world.closed.runId}.json` }),
+    own: ok(200, (body, _target, world) => { assert.deepEqual(statementIds(body), [world.closed.statementId]); }),
+    foreign: ok(200, (body) => { assert.deepEqual([statementIds(body), body.netting], [[], []]); }),
+  },
+  'GET /v1/settlements/{id}': {
+    principals: ['operator'], on: 'world', request: (_target, world) => ({ path: `/v1/settlements/${world.closed.runId}` }),
+    own: ok(200, (body, _target, world) => { assert.deepEqual(statementIds(body), [world.closed.statementId]); }),
+    foreign: ok(200, (body) => { assert.deepEqual([statementIds(body), body.netting], [[], []]); }),
+  },
+  'GET /v1/statements/{id}.csv': {
+    principals: ['operator', 'merchant'], on: 'world', request: (_target, world) => ({ path: `/v1/statements/${world.closed.statementId}.csv` }),
+    own: ok(200, (_body, _target, world, text) => { assert.deepEqual(csvIds(text), [world.closed.statementId]); }),
+    foreign: notFound('statement_not_found'),
+  },
+  'GET /v1/statements/{id}': {
+    principals: ['operator', 'merchant'], on: 'world', request: (_target, world) => ({ path: `/v1/statements/${world.closed.statementId}` }),
+    own: ok(200, (body, _target, world) => { assert.equal(body.id, world.closed.statementId); }),
+    foreign: notFound('statement_not_found'),
+  },
+  'POST /v1/settlements/{id}/reconciliations': {
+    principals: ['operator'], on: 'world',
+    request: (_target, world) => ({
+      path: `/v1/settlements/${world.closed.runId}/reconciliations?statement=${world.closed.statementId}`, idempotencyKey: null,
+      raw: { text: world.closed.declaration, contentType: 'text/csv' },
+    }),
+    own: ok(200, (body) => { assert.equal(body.ok, true); assert.equal(body.counts.matched, 1); }),
+    foreign: notFound('statement_not_found'), // the other operator is no party to the own side's merchant statement
+  },
+  'GET /v1/subscribers/{id}/bill': {
+    principals: ['operator'], on: 'world', request: (_target, world) => ({ path: `/v1/subscribers/${world.ownSubscriberId}/bill?period=2026-10` }),
+    own: ok(200, (body, target) => { assert.ok((body.lines as { chargeId: string }[]).some((line) => line.chargeId === target.chargeId)); }),
+    foreign: notFound('subscriber_not_found'),
+  },
+  'GET /v1/merchants/{id}/payouts': {
+    principals: ['merchant'], on: 'world', request: () => ({ path: `/v1/merchants/${OWN.merchant}/payouts?period=2026-10` }),
+    own: ok(200, (body) => { assert.equal(body.merchantId, OWN.merchant); assert.equal(body.status, 'open'); }),
+    foreign: notFound('merchant_not_found'),
   },
 };
 
@@ -271,9 +347,18 @@ describeEachDatabase('api authorization: every route × every credential', ({ ta
     const offers = (await h.call('GET', '/v1/offers', { token: h.key(OWN.merchant) })).body.items as { id: string; tariffHash: string }[];
     const tariffHash = need(offers.find((offer) => offer.id === OWN.offer)?.tariffHash, 'tariff');
     const tariff = expectStatus(await h.call('GET', `/v1/tariffs/${tariffHash}`, { token: h.key(OWN.merchant) }), 200, 'tariff');
+    // September, closed: one session of the own side, settled by the own operator's merchant statement.
+    const september = await writeDemoCharge(h.server.storage.store, {
+      tag: 'matrix_september', subscriberId: h.subscriber(OWN.subscriber), offerId: OWN.offer, startMs: Date.parse('2026-09-15T08:00:00Z'), seconds: 120,
+    });
+    await closeDemoPeriod(h.server.storage.store, '2026-09', h.clock.nowMs());
+    const closed = {
+      runId: 'set_2026-09', statementId: `stm_2026-09_merchant_${OWN.operator}_${OWN.merchant}`,
+      declaration: `charge_id,session_id,start,billed_seconds,amount\n${september.id},${september.sessionId},2026-09-15T08:00:00Z,120,${september.amount.toString()}\n`,
+    };
     world = {
       own: await end(OWN, ownActive), other: await end(OTHER, otherActive), ownSubscriberId: h.subscriber(OWN.subscriber),
-      tariffHash: tariff.body.hash, tariff: tariff.body.tariff,
+      tariffHash: tariff.body.hash, tariff: tariff.body.tariff, closed,
     };
     ownValues.add(world.ownSubscriberId);
     const charge = expectStatus(await h.call('GET', chargePath(world.own), { token: h.key(OWN.merchant) }), 200, 'charge');
@@ -293,6 +378,7 @@ describeEachDatabase('api authorization: every route × every credential', ({ ta
     const result = await h.call(method, request.path, {
       ...(token === undefined ? {} : { token }), ...(request.body === undefined ? {} : { body: request.body }),
       ...(request.idempotencyKey === null ? { idempotencyKey: null } : {}),
+      ...(request.raw === undefined ? {} : { rawBody: request.raw.text, headers: { 'content-type': request.raw.contentType } }),
     });
     const label = `${route} as ${as}`;
     assert.equal(result.status, expected.status, `${label}: ${result.text}`);
@@ -303,7 +389,7 @@ describeEachDatabase('api authorization: every route × every credential', ({ ta
       assert.equal(result.body.requestId, result.headers.get('x-request-id'), label);
       for (const member of Object.keys(result.body)) assert.ok(PROBLEM_MEMBERS.has(member), `${label}: a problem has no member ${member}`);
     } else {
-      expected.check?.(result.body, target, world);
+      expected.check?.(result.body, target, world, result.text);
     }
     if (!OWN_CREDENTIALS.has(as)) {
       for (const value of ownValues) assert.ok(!result.text.includes(value), `${label}: the answer mentions ${value} of the other side`);

@@ -29,7 +29,7 @@ const SEED = Number(process.env['PALIER_TEST_SEED'] ?? Date.now() % 2_147_483_64
 /** 500.00 EUR: well under the plans' total demand, so every run both accepts and refuses. */
 const CAP_MINOR = 50_000n;
 const WRITERS = 4;
-const REQUESTS_PER_WRITER = 40;
+const REQUESTS_PER_WRITER = 120;
 const AMOUNT_MINOR_MAX = 2_000n;
 /** Connections per in-process PostgreSQL pool: 4 pools × 4 = 16 transactions in flight at once. */
 const POOL_SIZE = 4;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { maxAffordableSeconds, Money, nextChange, rate, toDec } from '../../../src/domain/index.ts';
+import { billingCurve, maxAffordableSeconds, Money, nextChange, rate, toDec } from '../../../src/domain/index.ts';
 import { intervalsFrom, meteringStartMs, tariff } from '../../support/arbitraries.ts';
 import { naiveRate } from '../../support/naive-rating.ts';
 
@@ -57,5 +57,24 @@ describe('rating: properties (fast-check)', () => {
       assert.ok(vat.net.plus(vat.vat).equals(billed));
       assert.ok(!vat.vat.isNegative() && !vat.net.isNegative());
     }), { numRuns: RUNS });
+  });
+});
+
+describe('rating: the billing curve of a running session', () => {
+  it('billedScaledAt(d) equals rate() of the same timeline at d, holds and DST included', () => {
+    fc.assert(fc.property(tariff, meteringStartMs.chain((start) => fc.tuple(intervalsFrom(start, 1200), fc.integer({ min: 0, max: 1800 }), fc.array(fc.integer({ min: 0, max: 9000 }), { minLength: 1, maxLength: 8 }))),
+      (t, [intervals, gapS, points]) => {
+        const start = intervals[0]?.startMs ?? 0;
+        const last = intervals[intervals.length - 1];
+        const continueAtMs = (last === undefined ? start : last.startMs + last.seconds * 1000) + gapS * 1000;
+        const curve = billingCurve(t, start, { metered: intervals, continueAtMs });
+        const closed = intervals.reduce((sum, i) => sum + i.seconds, 0);
+        for (const point of points) {
+          const seconds = closed + point;
+          const timeline = point === 0 ? intervals : [...intervals, { startMs: continueAtMs, seconds: point }];
+          const expected = rate(t, start, timeline).billed;
+          assert.equal(curve.billedScaledAt(seconds), BigInt(expected.decimal().times(10 ** t.rounding.decimals).toFixed(0)), `at ${seconds} s`);
+        }
+      }), { numRuns: RUNS });
   });
 });

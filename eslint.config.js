@@ -46,6 +46,15 @@ export default tseslint.config(
     },
   },
   {
+    // Migrations are frozen in time: they depend on nothing that can change under them.
+    files: ['schema/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{ group: ['**/src/**', '../src/*', '**/test/**'], message: 'Migrations never import src/ (or test/): a landed migration must not change when the code does.' }],
+      }],
+    },
+  },
+  {
     // A test file's describe() holds many cases: length is not complexity there.
     files: ['test/**/*.ts'],
     rules: {

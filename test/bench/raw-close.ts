@@ -6,15 +6,13 @@
  * Palier's statements, as kysely 0.28 compiles them (captured with kysely's query log):
  *   begin [immediate]; select the charge by session (idempotency); insert the journal; insert its
  *   postings (one multi-row insert); upsert the running balances (one multi-row insert … on
- *   conflict do update); insert the charge; select the hold; select the hold again (resolveHold
- *   re-reads it); update the hold; commit. Ten statements.
- *
- * `lean` variants drop the two hold reads for one `update … returning` (eight statements): a
- * measured proposal, not what Palier does today.
+ *   conflict do update); insert the charge; post the pending hold (`update … returning *`);
+ *   commit. Eight statements.
  */
 import assert from 'node:assert/strict';
 import type SqliteDatabase from 'better-sqlite3';
 import type pg from 'pg';
+import { splitToJson } from '../../src/adapters/store/charge-queries.ts';
 import type { CloseCharge } from '../../src/app/ports/index.ts';
 
 const SELECT_CHARGE = 'select * from "charges" where "session_id" = ?';
@@ -22,9 +20,7 @@ const INSERT_JOURNAL = 'insert into "ledger_journals" ("id", "kind", "cause_type
 const INSERT_CHARGE = 'insert into "charges" ("id", "session_id", "subscriber_id", "merchant_id", "offer_id", "billing_carrier_id", "hosting_carrier_id", '
   + '"tariff_hash", "currency", "metered_s", "billed_s", "amount_minor", "amount_precise", "net_minor", "vat_minor", "split_json", "rating_json", '
   + '"journal_id", "metering_started_at_ms", "created_at_ms") values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
-const SELECT_HOLD = 'select * from "holds" where "session_id" = ?';
-const UPDATE_HOLD = 'update "holds" set "status" = ?, "posted_minor" = ?, "charge_id" = ?, "resolved_at_ms" = ? where "session_id" = ? and "status" = ?';
-const UPDATE_HOLD_RETURNING = `${UPDATE_HOLD} returning "amount_minor"`;
+const POST_HOLD = 'update "holds" set "status" = ?, "posted_minor" = ?, "charge_id" = ?, "resolved_at_ms" = ? where "session_id" = ? and "status" = ? returning *';
 
 function insertPostingsSql(rows: number): string {
   return `insert into "ledger_postings" ("journal_id", "line", "account", "currency", "amount_minor") values ${Array.from({ length: rows }, () => '(?, ?, ?, ?, ?)').join(', ')}`;
@@ -63,13 +59,8 @@ function closeParams({ charge, journal }: CloseCharge): CloseParams {
     const key = `${posting.account}|${posting.currency}`;
     deltas.set(key, { account: posting.account, currency: posting.currency, amount: (deltas.get(key)?.amount ?? 0n) + posting.amountMinor });
   }
-  const split = charge.split;
-  // Same keys in the same order as the store's splitToJson, so the stored JSON is byte-identical.
-  const splitJson = JSON.stringify({
-    currency: split.currency, interCarrier: split.interCarrier, grossMinor: String(split.grossMinor), vatMinor: String(split.vatMinor),
-    netMinor: String(split.netMinor), billingCarrierFeeMinor: String(split.billingCarrierFeeMinor),
-    hostingCarrierShareMinor: String(split.hostingCarrierShareMinor), merchantShareMinor: String(split.merchantShareMinor),
-  });
+  // The store's own serialiser, so that the stored JSON is byte-identical.
+  const splitJson = splitToJson(charge.split);
   return {
     sessionId: charge.sessionId,
     amountMinor,
@@ -105,7 +96,7 @@ function statementCache(sqlite: SqliteDatabase.Database): (text: string) => Sqli
  * Closes with better-sqlite3 prepared statements inside `BEGIN IMMEDIATE … COMMIT`. Synchronous,
  * like every better-sqlite3 call. Returns false when the session was already closed.
  */
-export function rawSqliteCloser(sqlite: SqliteDatabase.Database, options: { lean?: boolean } = {}): (close: CloseCharge) => boolean {
+export function rawSqliteCloser(sqlite: SqliteDatabase.Database): (close: CloseCharge) => boolean {
   const prepared = statementCache(sqlite);
   const begin = prepared('begin immediate');
   const commit = prepared('commit');
@@ -122,16 +113,8 @@ export function rawSqliteCloser(sqlite: SqliteDatabase.Database, options: { lean
       prepared(insertPostingsSql(params.postingRows)).run(...params.postings);
       prepared(upsertBalancesSql(params.balanceRows, 'sqlite')).run(...params.balances);
       prepared(INSERT_CHARGE).run(...params.charge);
-      if (options.lean === true) {
-        const held = prepared(UPDATE_HOLD_RETURNING).get(...params.hold) as { amount_minor: bigint } | undefined;
-        assert(held === undefined || params.amountMinor <= held.amount_minor, 'posted ≤ held');
-      } else {
-        const hold = prepared(SELECT_HOLD).get(params.sessionId) as { status: string } | undefined;
-        if (hold?.status === 'pending') {
-          prepared(SELECT_HOLD).get(params.sessionId);
-          assert.equal(prepared(UPDATE_HOLD).run(...params.hold).changes, 1);
-        }
-      }
+      const held = prepared(POST_HOLD).get(...params.hold) as { amount_minor: bigint } | undefined;
+      assert(held === undefined || params.amountMinor <= held.amount_minor, 'posted ≤ held');
       commit.run();
       return true;
     } catch (error) {
@@ -145,7 +128,7 @@ export function rawSqliteCloser(sqlite: SqliteDatabase.Database, options: { lean
  * Closes with plain `pg` client queries (unnamed, parameterised, as kysely sends them) inside
  * `BEGIN … COMMIT`, one round trip per statement. Resolves to false when already closed.
  */
-export function rawPostgresCloser(client: pg.ClientBase, options: { lean?: boolean; named?: boolean } = {}): (close: CloseCharge) => Promise<boolean> {
+export function rawPostgresCloser(client: pg.ClientBase, options: { named?: boolean } = {}): (close: CloseCharge) => Promise<boolean> {
   const texts = new Map<string, pg.QueryConfig>();
   // `named`: server-side prepared statements, parsed and planned once per connection (kysely cannot send these).
   const text = (sqliteText: string): pg.QueryConfig => {
@@ -168,17 +151,9 @@ export function rawPostgresCloser(client: pg.ClientBase, options: { lean?: boole
       await client.query({ ...text(insertPostingsSql(params.postingRows)), values: params.postings });
       await client.query({ ...text(upsertBalancesSql(params.balanceRows, 'postgres')), values: params.balances });
       await client.query({ ...text(INSERT_CHARGE), values: params.charge });
-      if (options.lean === true) {
-        const held = await client.query<{ amount_minor: bigint }>({ ...text(UPDATE_HOLD_RETURNING), values: params.hold });
-        const row = held.rows[0];
-        assert(row === undefined || params.amountMinor <= row.amount_minor, 'posted ≤ held');
-      } else {
-        const hold = await client.query<{ status: string }>({ ...text(SELECT_HOLD), values: [params.sessionId] });
-        if (hold.rows[0]?.status === 'pending') {
-          await client.query({ ...text(SELECT_HOLD), values: [params.sessionId] });
-          assert.equal((await client.query({ ...text(UPDATE_HOLD), values: params.hold })).rowCount, 1);
-        }
-      }
+      const held = await client.query<{ amount_minor: bigint }>({ ...text(POST_HOLD), values: params.hold });
+      const row = held.rows[0];
+      assert(row === undefined || params.amountMinor <= row.amount_minor, 'posted ≤ held');
       await client.query('commit');
       return true;
     } catch (error) {
@@ -190,7 +165,7 @@ export function rawPostgresCloser(client: pg.ClientBase, options: { lean?: boole
 
 /**
  * The whole close as one data-modifying statement (autocommit, so atomic): one round trip instead
- * of ten. Idempotent like the store (nothing is written when the session already has a charge);
+ * of eight. Idempotent like the store (nothing is written when the session already has a charge);
  * the postings and balances travel as arrays. A measured proposal for PostgreSQL, not what Palier
  * does today.
  */

@@ -203,7 +203,7 @@ function reportRace({ dbLabel, target, palier, raw, callHoldsLoop }: RaceVerdict
     `≥ ${formatRate(target)}`, palierRate >= target);
   // Each round of Palier ran right beside one of the raw driver's: the ratio is the median of those pairs.
   const ratio = median(palier.rates.map((rate, round) => rate / (raw.rates[round] ?? Number.NaN)));
-  report(`${dbLabel}: Palier / the same 10 statements with ${raw.name}, same run and database`,
+  report(`${dbLabel}: Palier / the same 8 statements with ${raw.name}, same run and database`,
     `${ratio.toFixed(2)}× (median of paired rounds; raw median ${formatRate(median(raw.rates))}, best ${formatRate(max(raw.rates))}, rounds ${roundsOf(raw)})`,
     `≥ ${String(RATIO_TARGET)}×`, ratio >= RATIO_TARGET);
   const loopMaxMs = max(palier.loopMaxMs);
@@ -300,14 +300,13 @@ async function postgresContenders(pool: pg.Pool, clients: pg.PoolClient[], store
   return [
     contender('Palier KyselyStore.closeCharge, sequential (as shipped)', palierCloser(store, workload)),
     contender('raw pg client queries in BEGIN…COMMIT, one connection', asyncCloser(rawPostgresCloser(first), workload)),
-    contender('raw lean (8 statements: UPDATE … RETURNING for the 2 hold reads), sequential', asyncCloser(rawPostgresCloser(first, { lean: true }), workload)),
-    contender('raw same 10 statements as named (server-side prepared) statements, sequential', asyncCloser(rawPostgresCloser(first, { named: true }), workload)),
+    contender('raw same 8 statements as named (server-side prepared) statements, sequential', asyncCloser(rawPostgresCloser(first, { named: true }), workload)),
     contender('raw one statement (data-modifying CTE, autocommit: 1 round trip), sequential', asyncCloser(rawPostgresOneStatementCloser(first), workload)),
-    contender('raw same 10 statements, synchronous_commit = off, sequential', asyncCloser(rawPostgresCloser(unflushed), workload)),
+    contender('raw same 8 statements, synchronous_commit = off, sequential', asyncCloser(rawPostgresCloser(unflushed), workload)),
     contender(`Palier, ${parallel}`, Array.from({ length: POSTGRES_CONNECTIONS }, () => palierCloser(store, workload))),
-    contender(`raw same 10 statements, ${parallel}`, others.map((client) => asyncCloser(rawPostgresCloser(client), workload))),
+    contender(`raw same 8 statements, ${parallel}`, others.map((client) => asyncCloser(rawPostgresCloser(client), workload))),
     contender(`Palier, ${apart}`, Array.from({ length: POSTGRES_CONNECTIONS }, () => palierCloser(store, workload)), { worlds: POSTGRES_CONNECTIONS }),
-    contender(`raw same 10 statements, ${apart}`, others.map((client) => asyncCloser(rawPostgresCloser(client), workload)), { worlds: POSTGRES_CONNECTIONS }),
+    contender(`raw same 8 statements, ${apart}`, others.map((client) => asyncCloser(rawPostgresCloser(client), workload)), { worlds: POSTGRES_CONNECTIONS }),
   ];
 }
 

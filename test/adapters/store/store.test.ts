@@ -3,7 +3,8 @@ import { before, it } from 'node:test';
 import fc from 'fast-check';
 import { KyselyStore } from '../../../src/adapters/store/index.ts';
 import type { Store } from '../../../src/app/ports/index.ts';
-import { Accounts, Money, reversalOf } from '../../../src/domain/index.ts';
+import { buildCharge } from '../../../src/app/index.ts';
+import { Accounts, Money, Rate, rate, reversalOf } from '../../../src/domain/index.ts';
 import { describeEachDatabase } from '../../support/databases.ts';
 import { buildWorld, chargeFor, T0_MS, type World } from '../../support/world.ts';
 
@@ -49,6 +50,41 @@ describeEachDatabase('storage: repositories and the ledger', ({ database }) => {
       }, { id: journalId, atMs: T0_MS });
       assert.deepEqual((await store.getJournal(journalId))?.postings.map((p) => p.amountMinor), [minor, -minor]);
       assert.equal(await store.balance(Accounts.subscriberReceivable(id), 'EUR'), minor);
+    }), { numRuns: 60 });
+  });
+
+  it('a closed charge reads back with every amount exact: billed, precise (long decimals), net, VAT, split, posted hold', async () => {
+    let n = 0;
+    const digits = fc.string({ unit: fc.constantFrom('0', '1', '2', '3', '4', '5', '6', '7', '8', '9'), minLength: 0, maxLength: 40 });
+    await fc.assert(fc.asyncProperty(fc.bigInt({ min: 1n, max: 10n ** 12n }), digits, async (minor, extra) => {
+      n += 1;
+      const subscriberId = `sub_charge_${n}`;
+      const sessionId = `ses_amount_${n}`;
+      await store.insertSubscriber({ id: subscriberId, msisdnHmac: `hc_${n}`, billingCarrierId: world.billingCarrierId, monthlyCap: Money.fromMinorUnits(minor, 'EUR'), status: 'active' }, T0_MS);
+      assert.ok((await store.placeHold({ id: `hld_amount_${n}`, subscriberId, sessionId, period: '2026-10', currency: 'EUR', amountMinor: minor, monthlyCapMinor: minor, atMs: T0_MS })).ok);
+      // A real rating, with its amounts replaced by the generated ones (VAT at 20 % included).
+      const billed = Money.fromMinorUnits(minor, 'EUR');
+      const vat = Money.fromMinorUnits(minor / 6n, 'EUR');
+      const precise = Money.of(`${billed.toString()}${extra}`, 'EUR');
+      const base = chargeFor(world, sessionId, 60);
+      const rating = { ...rate(world.tariff, T0_MS, 60), billed, precise, vat: { rate: Rate.of('0.2'), net: billed.minus(vat), vat, gross: billed } };
+      const { charge, journal } = buildCharge({
+        chargeId: base.charge.id, journalId: base.charge.journalId, sessionId, offerId: world.offerId,
+        parties: { subscriberId, billingCarrierId: world.billingCarrierId, hostingCarrierId: world.hostingCarrierId, merchantId: world.merchantId },
+        terms: { collectionFeeRate: Rate.of('0.15'), merchantShareRate: Rate.of('0.70') }, rating, meteringStartedAtMs: T0_MS, atMs: T0_MS + 60_000,
+      });
+      await store.closeCharge({ charge, journal });
+      const stored = await store.getChargeForSession(sessionId);
+      assert.ok(stored !== null);
+      assert.equal(stored.amount.toMinorUnits(), minor);
+      assert.equal(stored.precise.toString(), precise.toString());
+      assert.equal(stored.net.toMinorUnits(), minor - minor / 6n);
+      assert.equal(stored.vat.toMinorUnits(), minor / 6n);
+      assert.deepEqual(stored.split, charge.split);
+      assert.deepEqual((await store.getJournal(charge.journalId))?.postings.map((p) => p.amountMinor), journal.postings.map((p) => p.amountMinor));
+      const hold = await store.getHoldForSession(sessionId);
+      assert.equal(hold?.amountMinor, minor);
+      assert.equal(hold.postedMinor, minor);
     }), { numRuns: 60 });
   });
 

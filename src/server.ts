@@ -5,7 +5,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:http';
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 import { type Clock, type LiveFeed, type Scheduler, SessionBroker } from './app/index.ts';
 import { RealtimeScheduler, SystemClock } from './adapters/clock/index.ts';
 import { createApp, Metrics } from './adapters/http/index.ts';
@@ -23,6 +23,7 @@ export interface ServerOptions {
   readonly host: string;
   readonly port: number;
   readonly livenessGraceMs?: number;
+  /** The logger (createLogger() by default: JSON lines on stdout, secrets redacted). */
   readonly logger?: Logger;
   /** Published broker events also go here (tests, metrics). */
   readonly feeds?: readonly LiveFeed[];
@@ -44,6 +45,24 @@ export interface ServerOptions {
   readonly demo?: boolean;
 }
 
+/**
+ * Where secrets could sit in a log record, whoever logs it: credentials in headers, and the
+ * tokens and keys of request or response bodies. pino replaces them with "[Redacted]".
+ */
+export const LOG_REDACT_PATHS: readonly string[] = [
+  'authorization', '*.authorization', 'headers.authorization', '*.headers.authorization', 'req.headers.authorization', 'req.headers.cookie',
+  'secret', '*.secret', 'token', '*.token', 'apiKey', '*.apiKey', 'userToken', '*.userToken', 'quoteToken', '*.quoteToken',
+];
+
+/**
+ * The server's logger: JSON lines (pino) with secrets redacted, at LOG_LEVEL (info by default),
+ * to stdout or to `destination`.
+ */
+export function createLogger(options: { readonly level?: string; readonly destination?: DestinationStream } = {}): Logger {
+  const settings = { level: options.level ?? process.env['LOG_LEVEL'] ?? 'info', redact: [...LOG_REDACT_PATHS] };
+  return options.destination === undefined ? pino(settings) : pino(settings, options.destination);
+}
+
 export interface RunningServer {
   readonly url: string;
   readonly broker: SessionBroker;
@@ -56,7 +75,7 @@ export interface RunningServer {
 }
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
-  const logger = options.logger ?? pino({ level: process.env['LOG_LEVEL'] ?? 'info', redact: ['req.headers.authorization', '*.secret', '*.token'] });
+  const logger = options.logger ?? createLogger();
   const storage = await openStore(options.database, { backgroundCheckpoints: true });
   await options.beforeStart?.(storage);
   let metrics: Metrics | null = null;

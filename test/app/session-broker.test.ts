@@ -111,14 +111,51 @@ describeEachDatabase('broker: a session from quote to charge', ({ database }) =>
     assert.equal(charge?.meteredSeconds, 45);
   });
 
-  it('replayed end is refused as closed and writes nothing twice', async () => {
+  it('a replayed end is a no-op returning the same session and charge, and writes nothing twice', async () => {
     const { sessionId } = await consented('10.00');
     await h.broker.connect(sessionId);
-    await h.clock.advanceBy(61_000);
-    await h.broker.end(sessionId, 'user');
-    const again = await h.broker.end(sessionId, 'user');
-    assert.deepEqual(again, { ok: false, error: 'session_closed' });
+    await alive(sessionId, 61_000);
+    const first = await h.broker.end(sessionId, 'user');
+    assert.ok(first.ok, first.ok ? '' : first.error);
+    const chargeId = first.value.chargeId;
+    assert.ok(chargeId !== null, 'a metered minute is charged');
+    const journalsBefore = await h.store.journalsFor('charge', chargeId);
+    await h.clock.advanceBy(5_000);
+    // Again by the user, then by the advisor: the session stays as the first end left it.
+    for (const reason of ['user', 'advisor'] as const) {
+      const again = await h.broker.end(sessionId, reason);
+      assert.ok(again.ok, again.ok ? '' : again.error);
+      assert.deepEqual(again.value, first.value, `an end by the ${reason} changes nothing`);
+    }
     const events = await h.store.sessionEvents(sessionId);
     assert.deepEqual(events.map((e) => e.type), ['consented', 'connected', 'ended', 'rated']);
+    assert.equal((await h.store.getChargeForSession(sessionId))?.id, chargeId);
+    assert.deepEqual(await h.store.journalsFor('charge', chargeId), journalsBefore, 'no second journal');
+    assert.equal(h.events.filter((e) => e.type === 'ended' && e.session.id === sessionId).length, 1, 'the end is published once');
+  });
+
+  it('two ends at the same moment: one rates, the other returns the same rated session', async () => {
+    const { sessionId } = await consented('10.00');
+    await h.broker.connect(sessionId);
+    await alive(sessionId, 30_000);
+    const [a, b] = await Promise.all([h.broker.end(sessionId, 'user'), h.broker.end(sessionId, 'advisor')]);
+    assert.ok(a.ok && b.ok);
+    assert.deepEqual(b.value, a.value);
+    assert.equal(a.value.status, 'rated');
+    assert.equal(a.value.endReason, 'user', 'the first end in line is the one recorded');
+    const events = await h.store.sessionEvents(sessionId);
+    assert.deepEqual(events.map((e) => e.type), ['consented', 'connected', 'ended', 'rated']);
+  });
+
+  it('other transitions of an ended session stay refused as session_closed', async () => {
+    const { sessionId } = await consented('10.00');
+    await h.broker.connect(sessionId);
+    await h.clock.advanceBy(10_000);
+    assert.ok((await h.broker.end(sessionId, 'user')).ok);
+    assert.deepEqual(await h.broker.hold(sessionId), { ok: false, error: 'session_closed' });
+    assert.deepEqual(await h.broker.resume(sessionId), { ok: false, error: 'session_closed' });
+    assert.deepEqual(await h.broker.connect(sessionId), { ok: false, error: 'session_closed' });
+    assert.deepEqual(await h.broker.changeMedium(sessionId, 'chat'), { ok: false, error: 'session_closed' });
+    assert.deepEqual(await h.broker.heartbeat(sessionId, 'user'), { ok: false, error: 'session_closed' });
   });
 });

@@ -4,7 +4,7 @@
  * status, headers and parsed body.
  */
 import { randomUUID } from 'node:crypto';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { ManualClock } from '../../src/adapters/clock/index.ts';
 import { ulidGenerator } from '../../src/adapters/ids.ts';
 import { newApiSecret } from '../../src/adapters/secrets/index.ts';
@@ -48,6 +48,8 @@ export interface HarnessOptions {
   readonly livePingIntervalMs?: number;
   /** Browser origins allowed on the live feed besides the server's own. */
   readonly allowedOrigins?: readonly string[];
+  /** The server's logger (silent by default); createLogger() with a destination captures what the server logs. */
+  readonly logger?: Logger;
 }
 
 export async function startHarness(database: DatabaseConfig, startMs: number, livenessGraceMs = 30_000, options: HarnessOptions = {}): Promise<HttpHarness> {

@@ -88,15 +88,20 @@ async function insertEvents(db: Db, sessionId: string, events: readonly SessionE
   }))).execute();
 }
 
-/** Inside a transaction: consent, session and first event. */
+/**
+ * Inside a transaction: consent, session and first event. A quote is consented to once: the
+ * session's `quote_id` is unique, and the insert does nothing on a conflict, so of two consents to
+ * one quote at the same moment the second finds the first's session (PostgreSQL waits for the
+ * first transaction to commit to decide) and is `quote_used`, never a constraint error.
+ */
 export async function createSession(db: Db, consent: Consent, session: Session, userTokenHash: string, event: SessionEvent): Promise<Result<void, 'quote_used'>> {
-  const used = await db.selectFrom('consents').select('id').where('quote_id', '=', consent.quoteId).executeTakeFirst();
-  if (used !== undefined) return err('quote_used');
-  await db.insertInto('sessions').values({
+  assert(session.quoteId === consent.quoteId, 'a session and its consent name the same quote');
+  const inserted = await db.insertInto('sessions').values({
     id: session.id, offer_id: session.offerId, merchant_id: session.merchantId, subscriber_id: session.subscriberId, quote_id: session.quoteId,
     tariff_hash: session.tariffHash, currency: session.currency, cap_minor: session.capMinor, created_at_ms: session.createdAtMs,
     user_token_hash: userTokenHash, lease_owner: null, lease_expires_at_ms: null, ...sessionColumns(session, session.createdAtMs),
-  }).execute();
+  }).onConflict((oc) => oc.column('quote_id').doNothing()).executeTakeFirst();
+  if ((inserted.numInsertedOrUpdatedRows ?? 0n) === 0n) return err('quote_used');
   await db.insertInto('consents').values({
     id: consent.id, quote_id: consent.quoteId, session_id: consent.sessionId, tariff_hash: consent.tariffHash, announcement_text: consent.announcementText,
     announcement_hash: consent.announcementHash, cap_minor: consent.capMinor, currency: consent.currency, channel: consent.channel,

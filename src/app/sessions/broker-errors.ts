@@ -10,7 +10,11 @@ export type NotFound = 'offer_not_found' | 'subscriber_not_found' | 'quote_not_f
 /** Why a subscriber may not buy an offer (the assistance button stays hidden). */
 export type Ineligible = 'offer_retired' | 'subscriber_barred' | 'currency_mismatch' | 'no_agreement' | 'budget_too_low';
 
-export type ConsentError = 'quote_expired' | 'quote_used' | 'announcement_mismatch' | 'cap_above_allowed' | 'cap_below_first_step';
+/**
+ * Why a consent is refused. `quote_used` comes last: it is decided by the write itself (a quote's
+ * one session is a unique row), so two consents at the same moment cannot both pass it.
+ */
+export type ConsentError = 'quote_expired' | 'announcement_mismatch' | 'cap_above_allowed' | 'cap_below_first_step' | 'quote_used';
 
 export type SessionError = TransitionError | 'medium_not_allowed' | 'session_not_ended' | 'already_rated';
 
@@ -22,7 +26,7 @@ export type BrokerError = NotFound | Ineligible | ConsentError | SessionError | 
 export const BROKER_ERROR_PRECEDENCE: readonly BrokerError[] = [
   'offer_not_found', 'subscriber_not_found', 'quote_not_found', 'session_not_found', 'charge_not_found',
   'offer_retired', 'subscriber_barred', 'currency_mismatch', 'no_agreement', 'budget_too_low',
-  'quote_expired', 'quote_used', 'announcement_mismatch', 'cap_above_allowed', 'cap_below_first_step',
+  'quote_expired', 'announcement_mismatch', 'cap_above_allowed', 'cap_below_first_step', 'quote_used',
   'session_closed', 'session_not_queued', 'session_not_active', 'session_not_on_hold', 'medium_not_allowed', 'session_not_ended', 'already_rated',
   'refund_exceeds_charge',
 ];

@@ -2,9 +2,18 @@
  * Where a metering session must stop and warn: the exact instant its billed amount would pass
  * the cap (the inverse of rating), the instant it reaches 80 % of the cap, and one minute before
  * the stop. Pure given the session, its tariff and the reserved amount.
+ *
+ * The tariff's maxCost (its billed amount, {@link maxCostBilled}) takes part by its strategy:
+ * - `disconnect`: the session stops at the last second billed at most maxCost. When maxCost is
+ *   not above the reservation, maxCost is what stops the session, and the end reason is
+ *   `max_cost` (a tie counts as maxCost: the user consented to the tariff's whole maximum);
+ *   otherwise the reservation stops it first (`cap_reached`).
+ * - `free`: the amount stops growing at maxCost (rate() caps it) and the session runs on. With a
+ *   reservation of at least maxCost there is no stop at all (maxAffordableSeconds finds none);
+ *   with less, the reservation stops it as any cap does.
  */
 import {
-  closedSeconds, maxAffordableSeconds, type MeteredInterval, Money, rate, Rate, type Session, type Tariff,
+  closedSeconds, maxAffordableSeconds, maxCostBilled, type MeteredInterval, Money, rate, Rate, type Session, type Tariff,
 } from '../../domain/index.ts';
 import { CAP_WARNING_BEFORE_STOP_MS, CAP_WARNING_FRACTION } from '../limits.ts';
 
@@ -12,7 +21,7 @@ export interface CapPlan {
   /** Wall instant of the stop, or null when the cap is never reached (or nothing is metered). */
   readonly stopAtMs: number | null;
   readonly stopReason: 'cap_reached' | 'max_cost';
-  /** The cap actually enforced (reserved amount, or a lower `disconnect` maxCost), minor units. */
+  /** The cap actually enforced (reserved amount, or a `disconnect` maxCost not above it), minor units. */
   readonly effectiveCapMinor: bigint;
   readonly warnings: readonly { readonly atMs: number; readonly kind: 'cap_warning_80' | 'cap_warning_1min' }[];
 }
@@ -20,8 +29,8 @@ export interface CapPlan {
 /** The stop plan of a session that is metering now (a run in progress). */
 export function capPlan(session: Session, tariff: Tariff): CapPlan {
   const reserved = session.reservedMinor ?? session.capMinor;
-  const maxCost = tariff.maxCost?.strategy === 'disconnect' ? tariff.maxCost.amount.roundToMinorUnit('down').toMinorUnits() : null;
-  const byMaxCost = maxCost !== null && maxCost < reserved;
+  const maxCost = tariff.maxCost?.strategy === 'disconnect' ? (maxCostBilled(tariff)?.roundToMinorUnit('down').toMinorUnits() ?? null) : null;
+  const byMaxCost = maxCost !== null && maxCost <= reserved;
   const effectiveCapMinor = byMaxCost ? maxCost : reserved;
   const runStart = session.runStartedAtMs;
   if (runStart === null || session.meteringStartedAtMs === null) return { stopAtMs: null, stopReason: 'cap_reached', effectiveCapMinor, warnings: [] };
@@ -30,6 +39,9 @@ export function capPlan(session: Session, tariff: Tariff): CapPlan {
   const cap = Money.fromMinorUnits(effectiveCapMinor, tariff.currency);
   const affordable = maxAffordableSeconds(tariff, session.meteringStartedAtMs, cap, options);
   const stopAtMs = affordable.limitedBy === 'cap' ? atSecond(affordable.seconds) : null;
+  const stopReason = byMaxCost ? 'max_cost' : 'cap_reached';
+  // Warnings announce a stop: without one (a `free` maxCost the reservation covers) there is none to announce.
+  if (stopAtMs === null) return { stopAtMs, stopReason, effectiveCapMinor, warnings: [] };
   const warnings: CapPlan['warnings'][number][] = [];
   // The first second whose billed amount reaches `minor`, or null if it never does.
   const reaching = (minor: bigint): number | null => {
@@ -39,11 +51,11 @@ export function capPlan(session: Session, tariff: Tariff): CapPlan {
   };
   // 80 % of the cap — or, with coarse steps that jump past 80 %, the last step before the stop.
   const at80 = reaching(cap.times(Rate.of(CAP_WARNING_FRACTION)).roundToMinorUnit('up').toMinorUnits());
-  const lastStep = stopAtMs === null ? null : reaching(rate(tariff, session.meteringStartedAtMs, affordableTimeline(session, runStart, affordable.seconds)).billed.toMinorUnits());
+  const lastStep = reaching(rate(tariff, session.meteringStartedAtMs, affordableTimeline(session, runStart, affordable.seconds)).billed.toMinorUnits());
   const warnAt = at80 === null ? lastStep : lastStep === null ? at80 : Math.min(at80, lastStep);
   if (warnAt !== null) warnings.push({ atMs: atSecond(warnAt), kind: 'cap_warning_80' });
-  if (stopAtMs !== null) warnings.push({ atMs: stopAtMs - CAP_WARNING_BEFORE_STOP_MS, kind: 'cap_warning_1min' });
-  return { stopAtMs, stopReason: byMaxCost ? 'max_cost' : 'cap_reached', effectiveCapMinor, warnings };
+  warnings.push({ atMs: stopAtMs - CAP_WARNING_BEFORE_STOP_MS, kind: 'cap_warning_1min' });
+  return { stopAtMs, stopReason, effectiveCapMinor, warnings };
 }
 
 /** The session's closed intervals plus the run in progress, extended to `totalSeconds` of metering. */

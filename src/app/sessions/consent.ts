@@ -26,7 +26,10 @@ interface ConsentDeps {
   readonly secrets: Secrets;
 }
 
-/** Checks, in order: the quote exists, has not expired, the hash matches, the cap fits; then records. */
+/**
+ * Checks, in order: the quote exists, has not expired, the hash matches, the cap fits; then
+ * records, and the record itself refuses a quote already consented to (`quote_used`).
+ */
 export async function consentToQuote(deps: ConsentDeps, input: ConsentInput, nowMs: number): Promise<Result<{ session: Session; userToken: string }, NotFound | ConsentError>> {
   const quote = await deps.store.getQuote(input.quoteId);
   if (quote === null) return err('quote_not_found');

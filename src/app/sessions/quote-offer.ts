@@ -4,7 +4,7 @@
  * and the price announcement the user must read.
  */
 import {
-  announce, assert, err, type Locale, maxAffordableSeconds, Money, type Offer, ok, periodOf, PROFILES, type Quote, rate, type Result,
+  announce, assert, err, type Locale, maxAffordableSeconds, maxCostBilled, Money, type Offer, ok, periodOf, PROFILES, type Quote, rate, type Result,
   sha256Hex, type Subscriber, type Tariff,
 } from '../../domain/index.ts';
 import { QUOTE_TTL_MS } from '../limits.ts';
@@ -69,7 +69,9 @@ export async function checkEligibility(store: Store, offerId: string, subscriber
   const merchantAgreement = await store.merchantAgreementAt(hostingCarrierId, merchant.id, atMs);
   if (carrierAgreement === null || merchantAgreement === null) return err('no_agreement');
   const left = await budgetLeft(store, subscriber, tariff, atMs);
-  const ceilings = [offer.defaultCap, left, PROFILES[tariff.profile].sessionAmountMax, tariff.maxCost?.amount ?? null];
+  // A session never bills more than the tariff's maxCost (`disconnect` stops it there, `free` stops
+  // charging there), so a larger cap would only hold budget that can never be spent.
+  const ceilings = [offer.defaultCap, left, PROFILES[tariff.profile].sessionAmountMax, maxCostBilled(tariff)];
   let capAllowed = left;
   for (const ceiling of ceilings) if (ceiling !== null && ceiling.currency === left.currency) capAllowed = capAllowed.min(ceiling);
   capAllowed = capAllowed.roundToMinorUnit('down');

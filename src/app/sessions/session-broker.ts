@@ -5,7 +5,7 @@
  * the one shared scheduler, and publishes to the live feed only what is committed.
  */
 import {
-  assert, billingCurve, changeMedium, closedSeconds, connect, type EndReason, err, hold, lastProofOfLifeMs, type Locale, type Medium, Money, nextChange, type NextChange, ok,
+  assert, billingCurve, changeMedium, closedSeconds, connect, type EndReason, err, hold, lastProofOfLifeMs, type Locale, maxCostBilled, type Medium, Money, nextChange, type NextChange, ok,
   periodOf, type Refund, type Result, resume, seen, type Session, type SessionEvent, type SessionRating,
 } from '../../domain/index.ts';
 import { LIVENESS_PERSIST_INTERVAL_MS, PRICE_NOTICE_LEAD_MS } from '../limits.ts';
@@ -84,7 +84,11 @@ export class SessionBroker {
       const subscriber = await this.deps.store.getSubscriber(live.session.subscriberId);
       assert(subscriber !== null, 'a session has its subscriber');
       const left = await budgetLeft(this.deps.store, subscriber, live.tariff, now);
-      const reserve = Money.fromMinorUnits(live.session.capMinor, live.tariff.currency).min(left);
+      // The hold is the cap, or what is left of the budget, and never more than the tariff's maxCost:
+      // no session bills more than that, whatever its strategy (consent already keeps caps under it).
+      const ceiling = maxCostBilled(live.tariff);
+      const capped = Money.fromMinorUnits(live.session.capMinor, live.tariff.currency).min(left);
+      const reserve = ceiling === null ? capped : capped.min(ceiling.roundToMinorUnit('down'));
       if (reserve.compare(firstBillableStep(live.tariff, now)) < 0 || reserve.isZero()) {
         return this.finish(live, 'budget_exhausted', now);
       }
@@ -124,7 +128,7 @@ export class SessionBroker {
   /** Proof of presence from the user (widget) or the advisor side. */
   heartbeat(sessionId: string, side: 'user' | 'advisor'): Promise<Result<Session, NotFound | SessionError>> {
     return this.run(sessionId, async (live) => {
-      if (live.session.status === 'ended' || live.session.status === 'rated') return err('session_closed');
+      if (isClosed(live.session)) return err('session_closed');
       const now = this.deps.clock.nowMs();
       const next = seen(live.session, side, now);
       if (lastProofOfLifeMs(next) - live.persistedProofMs >= LIVENESS_PERSIST_INTERVAL_MS) {
@@ -137,9 +141,17 @@ export class SessionBroker {
     });
   }
 
-  /** Ends a session now, for `reason` (by the user, the advisor, an operator…), and rates it. */
+  /**
+   * Ends a session now, for `reason` (by the user, the advisor, an operator…), and rates it. Ending
+   * a session that has already ended is a no-op returning it as it is, with its end reason and its
+   * charge: a retried end (a lost response, both sides hanging up at once) writes nothing.
+   */
   end(sessionId: string, reason: EndReason): Promise<Result<Session, NotFound | SessionError>> {
-    return this.run(sessionId, (live) => this.finish(live, reason, this.deps.clock.nowMs()));
+    return this.run(
+      sessionId,
+      async (live) => (isClosed(live.session) ? ok(live.session) : this.finish(live, reason, this.deps.clock.nowMs())),
+      (closed) => ok(closed),
+    );
   }
 
   /** The user rates an ended session, once. */
@@ -279,20 +291,26 @@ export class SessionBroker {
     return committed;
   }
 
-  /** Runs `work` on a session after every earlier change to it. */
-  private async run<T, E extends BrokerError>(sessionId: string, work: (live: LiveSession) => Promise<Result<T, E>>): Promise<Result<T, E | NotFound | SessionError>> {
-    const live = this.running.get(sessionId) ?? (await this.loadClosed(sessionId));
+  /**
+   * Runs `work` on a session after every earlier change to it. A session already rated is not
+   * run again: `onClosed` answers for it (`session_closed` by default).
+   */
+  private async run<T, E extends BrokerError>(
+    sessionId: string, work: (live: LiveSession) => Promise<Result<T, E>>, onClosed?: (session: Session) => Result<T, E>,
+  ): Promise<Result<T, E | NotFound | SessionError>> {
+    const live = this.running.get(sessionId) ?? (await this.load(sessionId));
     if (live === null) return err('session_not_found');
-    if (live === 'closed') return err('session_closed');
+    if ('closed' in live) return onClosed === undefined ? err('session_closed') : onClosed(live.closed);
     const next = live.chain.then(() => work(live));
     live.chain = next.catch(() => undefined);
     return next;
   }
 
-  private async loadClosed(sessionId: string): Promise<'closed' | null | LiveSession> {
+  /** A stored session that is not running: taken over, unless it is already rated. */
+  private async load(sessionId: string): Promise<{ readonly closed: Session } | null | LiveSession> {
     const session = await this.deps.store.getSession(sessionId);
     if (session === null) return null;
-    if (session.status === 'rated') return 'closed';
+    if (session.status === 'rated') return { closed: session };
     return this.adopt(session);
   }
 
@@ -409,6 +427,11 @@ export class SessionBroker {
 }
 
 class RolledBack extends Error {}
+
+/** Ended or rated: nothing more happens to the session. */
+function isClosed(session: Session): boolean {
+  return session.status === 'ended' || session.status === 'rated';
+}
 
 /** Sessions taken over between two yields to the event loop at start. */
 const RECOVERY_BATCH = 200;

@@ -54,6 +54,52 @@ describeEachDatabase('api: the full flow over real HTTP', ({ target }) => {
     assert.equal(refund.body.amount, '0.50');
   });
 
+  it('a replayed end (new Idempotency-Key) → 200 with the same session and charge; nothing new written; other transitions → 409 session_closed', async () => {
+    const merchant = h.key('mer_conseil_juridique');
+    const quote = await h.call('POST', '/v1/quotes', { token: merchant, body: { offerId: 'off_legal_advice', subscriberId: h.subscriber('Chloé') } });
+    assert.equal(quote.status, 201, quote.text);
+    const consent = await h.call('POST', '/v1/sessions', {
+      token: quote.body.quoteToken, body: { quoteId: quote.body.id, announcementHash: quote.body.announcement.hash, cap: '5.00', accepted: true },
+    });
+    assert.equal(consent.status, 201, consent.text);
+    const id = consent.body.id as string;
+    const user = consent.body.userToken as string;
+    assert.equal((await h.call('POST', `/v1/sessions/${id}/connect`, { token: merchant })).status, 200);
+    for (let i = 0; i < 3; i += 1) {
+      await h.clock.advanceBy(10_000);
+      for (const token of [user, merchant]) assert.equal((await h.call('POST', `/v1/sessions/${id}/heartbeat`, { token, idempotencyKey: null })).status, 200);
+    }
+    const ended = await h.call('POST', `/v1/sessions/${id}/end`, { token: user });
+    assert.equal(ended.status, 200, ended.text);
+    assert.equal(ended.body.status, 'rated');
+    assert.equal(ended.body.endReason, 'user');
+    // 30 s of SVA at 0.80 €/min: 0.40.
+    assert.equal(ended.body.amount, '0.40');
+    const chargeId = ended.body.chargeId as string;
+    const { db } = h.server.storage.database;
+    const journalsBefore = await h.server.storage.store.journalsFor('charge', chargeId);
+    const eventsBefore = await h.server.storage.store.sessionEvents(id);
+    await h.clock.advanceBy(5_000);
+    for (const token of [user, merchant, h.key('car_bouygues')]) {
+      const again = await h.call('POST', `/v1/sessions/${id}/end`, { token });
+      assert.equal(again.status, 200, again.text);
+      assert.equal(again.headers.get('idempotent-replayed'), null, 'a new key: not an idempotent replay');
+      assert.deepEqual(again.body, ended.body, 'the same session: status, end reason, amount, charge');
+    }
+    const charges = await db.selectFrom('charges').select('id').where('session_id', '=', id).execute();
+    assert.deepEqual(charges.map((c) => c.id), [chargeId], 'one charge');
+    assert.deepEqual(await h.server.storage.store.journalsFor('charge', chargeId), journalsBefore, 'no second journal');
+    assert.deepEqual(await h.server.storage.store.sessionEvents(id), eventsBefore, 'no new session event');
+    for (const action of ['hold', 'resume', 'connect'] as const) {
+      const refused = await h.call('POST', `/v1/sessions/${id}/${action}`, { token: merchant });
+      assert.equal(refused.status, 409, `${action}: ${refused.text}`);
+      assert.equal(refused.body.code, 'session_closed');
+    }
+    const media = await h.call('POST', `/v1/sessions/${id}/media`, { token: user, body: { medium: 'voice' } });
+    assert.equal(media.status, 409, media.text);
+    assert.equal(media.body.code, 'session_closed');
+  });
+
   it('a foreign credential gets 404 and a wrong role 403', async () => {
     const quote = await h.call('POST', '/v1/quotes', { token: h.key('mer_depannage_pc'), body: { offerId: 'off_legal_advice', subscriberId: h.subscriber('Alice') } });
     assert.equal(quote.status, 404);

@@ -24,7 +24,7 @@ import { randomSecrets } from '../../../src/adapters/secrets/index.ts';
 import { KyselyStore, type OpenDatabase, verifyLedger } from '../../../src/adapters/store/index.ts';
 import { SessionBroker, type Store } from '../../../src/app/index.ts';
 import {
-  type EndReason, type Medium, type MeteredInterval, Money, parseTariff, periodOf, rate, type Session, type Tariff,
+  type EndReason, maxCostBilled, type Medium, type MeteredInterval, Money, parseTariff, periodOf, rate, type Session, type Tariff,
 } from '../../../src/domain/index.ts';
 import { meteringStartMs, tariffJson } from '../../support/arbitraries.ts';
 import { describeEachDatabase } from '../../support/databases.ts';
@@ -285,7 +285,8 @@ async function doCommand(run: Run, models: readonly Model[], p: Plan, c: Command
     }
     case 'end': {
       const reason: EndReason = c.by;
-      if ((await run.broker.end(model.id, reason)).ok) model.endCall = { atMs: now, by: reason };
+      // Ending an ended session is a no-op that succeeds: only the first end call can have ended it.
+      if ((await run.broker.end(model.id, reason)).ok && model.endCall === null) model.endCall = { atMs: now, by: reason };
       return;
     }
   }
@@ -314,7 +315,7 @@ async function finish(run: Run, models: readonly Model[], p: Plan): Promise<void
   for (const model of models) {
     const now = run.clock.nowMs();
     const ended = await run.broker.end(model.id, p.final === 'end' ? 'user' : 'operator');
-    if (ended.ok) model.endCall = { atMs: now, by: p.final === 'end' ? 'user' : 'operator' };
+    if (ended.ok && model.endCall === null) model.endCall = { atMs: now, by: p.final === 'end' ? 'user' : 'operator' };
   }
 }
 
@@ -368,7 +369,7 @@ async function checkSession(run: Run, p: Plan, model: Model): Promise<Outcome> {
   }
   assert.ok(billedMinor <= model.capMinor, 'never above the consented cap');
   assert.ok(billedMinor <= reservedMinor, 'never above what was reserved');
-  const maxCostMinor = p.tariff.maxCost?.strategy === 'disconnect' ? p.tariff.maxCost.amount.roundToMinorUnit('down').toMinorUnits() : null;
+  const maxCostMinor = p.tariff.maxCost?.strategy === 'disconnect' ? (maxCostBilled(p.tariff)?.roundToMinorUnit('down').toMinorUnits() ?? null) : null;
   if (maxCostMinor !== null) assert.ok(billedMinor <= maxCostMinor, 'never above a disconnect maxCost');
   checkReason(p, model, { session, endMs, reason, reservedMinor, maxCostMinor });
   return { reason, billedMinor };
@@ -397,8 +398,9 @@ function checkReason(
       assert.equal(endMs, proofMs(model), 'liveness lost: billed up to the last proof of life');
       return;
     case 'cap_reached': case 'max_cost': {
-      const capMinor = s.maxCostMinor !== null && s.maxCostMinor < s.reservedMinor ? s.maxCostMinor : s.reservedMinor;
-      assert.equal(reason === 'max_cost', s.maxCostMinor !== null && s.maxCostMinor < s.reservedMinor, 'max_cost when a disconnect maxCost is the lower limit');
+      const byMaxCost = s.maxCostMinor !== null && s.maxCostMinor <= s.reservedMinor;
+      const capMinor = byMaxCost && s.maxCostMinor !== null ? s.maxCostMinor : s.reservedMinor;
+      assert.equal(reason === 'max_cost', byMaxCost, 'max_cost when a disconnect maxCost is the limit (not above the reservation)');
       const lastRun = model.lastRunStartMs;
       assert.ok(lastRun !== null && (endMs - lastRun) % 1000 === 0, 'a cap stop falls on a whole metered second');
       // Maximal: one more metered second would bill more than the cap.

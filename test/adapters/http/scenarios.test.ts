@@ -4,7 +4,7 @@
  * ticks in order. Every expected charge is worked out by hand in the test, with its arithmetic in
  * a comment, never by calling rate(). After each scenario the ledger must verify clean.
  *
- * Offers that the demo data does not have (a free window, hold time billed) are inserted through
+ * Offers that the demo data does not have (a free window, hold time billed, maxCost) are inserted through
  * the store in the test's setup: the API cannot create offers yet. Their tariffs go through the
  * API (POST /v1/tariffs) when they are new.
  */
@@ -25,6 +25,8 @@ const HEARTBEAT_EVERY_MS = 20_000;
 const MERCHANT_OF: Readonly<Record<string, string>> = {
   off_windows_help: 'mer_depannage_pc', off_legal_advice: 'mer_conseil_juridique', off_expert_ticket: 'mer_ticket_expert',
   off_contact_plus: 'mer_depannage_pc', off_legal_advice_hold_billed: 'mer_conseil_juridique',
+  off_max_cost_disconnect: 'mer_depannage_pc', off_max_cost_free: 'mer_depannage_pc',
+  off_max_cost_disconnect_net: 'mer_depannage_pc', off_max_cost_free_net: 'mer_depannage_pc',
 };
 
 interface OpenSession {
@@ -485,5 +487,157 @@ describeEachDatabase('scenarios over HTTP: palier sessions across the Europe/Par
     // Read with CEST (+2), the band would end at 22:00Z and the whole session be base: 1.59 + 2.38 = 3.97.
     assert.equal(charge.amount, '3.59');
     assert.deepEqual(lines(charge), ['Week-end/0/charged/120', 'base/0/charged/60', 'base/1/charged/420']);
+  });
+});
+
+/**
+ * A tariff's maxCost: 0.60 €/min billed per second (a cent a second) with a maxCost of 3.00,
+ * published over the API for the test, on an offer whose own cap (20.00) is above it.
+ */
+function perSecondTariff(maxCost: { amount: string; strategy: 'disconnect' | 'free' }, pricesIncludeVat = true): unknown {
+  return {
+    currency: 'EUR', vatRate: '0.20', pricesIncludeVat, connectionFee: '0.00', freeSeconds: 0, minimumSeconds: 0,
+    // Net of VAT, 0.50 €/min is 0.60 €/min to pay: the same cent a second on the bill.
+    tiers: [{ fromSecond: 0, price: pricesIncludeVat ? '0.60' : '0.50', perSeconds: 60, incrementSeconds: 1 }],
+    bands: [], flatPrice: null, maxCost, rounding: { mode: 'half-up', decimals: 2 }, holdBilled: false, profile: 'fr-carrier-billing',
+  };
+}
+
+describeEachDatabase('scenarios over HTTP: a tariff\'s maxCost, disconnect and free', ({ target }) => {
+  let h: HttpHarness;
+  before(async () => { h = await startHarness(target().config(), TUESDAY_10H_PARIS_MS); });
+  after(async () => { await h.server.stop(); });
+  afterEach(async () => { await assertLedgerClean(h); });
+
+  /** Publishes `tariff` (operator key) and offers it as `offerId` for Dépannage PC, with a 20.00 cap. */
+  async function offerOn(offerId: string, tariff: unknown): Promise<void> {
+    const published = await h.call('POST', '/v1/tariffs', { token: h.key('car_orange'), body: tariff });
+    assert.equal(published.status, 201, published.text);
+    // Test setup through the store: offers cannot be created over the API yet.
+    await h.server.storage.store.insertOffer({
+      id: offerId, merchantId: 'mer_depannage_pc', name: `maxCost ${offerId}`, tariffHash: published.body.hash,
+      mediaAllowed: ['voice'], defaultCap: Money.of('20.00', 'EUR'), holdBilled: false, profile: 'fr-carrier-billing', status: 'active',
+    }, h.clock.nowMs());
+  }
+
+  async function quoteFor(offerId: string): Promise<any> {
+    const quote = await h.call('POST', '/v1/quotes', { token: h.key('mer_depannage_pc'), body: { offerId, subscriberId: h.subscriber('Alice') } });
+    assert.equal(quote.status, 201, quote.text);
+    return quote.body;
+  }
+
+  const capNotices = (sessionId: string): string[] => h.events
+    .filter((e): e is Extract<BrokerEvent, { type: 'notice' }> => e.type === 'notice' && e.session.id === sessionId && e.notice.startsWith('cap_warning'))
+    .map((n) => n.notice);
+
+  before(async () => {
+    await offerOn('off_max_cost_disconnect', perSecondTariff({ amount: '3.00', strategy: 'disconnect' }));
+    await offerOn('off_max_cost_free', perSecondTariff({ amount: '3.00', strategy: 'free' }));
+    await offerOn('off_max_cost_disconnect_net', perSecondTariff({ amount: '2.50', strategy: 'disconnect' }, false));
+    await offerOn('off_max_cost_free_net', perSecondTariff({ amount: '2.50', strategy: 'free' }, false));
+  });
+
+  it('disconnect, cap = maxCost 3.00: the quote allows 3.00 (not the offer\'s 20.00), the session ends max_cost at 300 s, billed 3.00', async () => {
+    const quote = await quoteFor('off_max_cost_disconnect');
+    assert.equal(quote.capAllowed, '3.00', 'maxCost bounds the cap: a larger one could never be spent');
+    assert.equal(quote.maxAffordableSeconds, 300);
+    const session = await openSession(h, 'off_max_cost_disconnect', 'Alice', '3.00');
+    const startMs = await connect(h, session);
+    const connected = await getSession(h, session);
+    assert.equal(connected.reserved, '3.00');
+    assert.equal(connected.stopAt, iso(startMs + 300_000), '3.00 at a cent a second: 300 s');
+    await keepAlive(h, [session], 280_000);
+    assert.equal((await getSession(h, session)).status, 'active');
+    await h.clock.advanceBy(40_000);
+    const stopped = await getSession(h, session);
+    assert.equal(stopped.status, 'rated');
+    assert.equal(stopped.endReason, 'max_cost', 'the tariff\'s maxCost stopped it, not the user\'s cap');
+    assert.equal(stopped.endedAt, iso(startMs + 300_000));
+    assert.equal(stopped.meteredSeconds, 300);
+    const charge = await chargeOf(h, session);
+    assert.equal(charge.amount, '3.00');
+    assert.equal(charge.rating.maxCostReached, false, 'disconnect never caps the rating: the stop does');
+    assert.equal((await h.server.storage.store.getHoldForSession(session.id))?.postedMinor, 300n);
+    assert.deepEqual(capNotices(session.id).sort(), ['cap_warning_1min', 'cap_warning_80']);
+    const late = await h.call('POST', `/v1/sessions/${session.id}/hold`, { token: session.merchant });
+    assert.equal(late.status, 409);
+    assert.equal(late.body.code, 'session_closed');
+  });
+
+  it('disconnect, a cap below maxCost (2.00): the user\'s cap stops it first, cap_reached at 200 s, billed 2.00', async () => {
+    const session = await openSession(h, 'off_max_cost_disconnect', 'Alice', '2.00');
+    const startMs = await connect(h, session);
+    await keepAlive(h, [session], 180_000);
+    await h.clock.advanceBy(40_000);
+    const stopped = await getSession(h, session);
+    assert.equal(stopped.endReason, 'cap_reached');
+    assert.equal(stopped.endedAt, iso(startMs + 200_000));
+    assert.equal(stopped.amount, '2.00');
+  });
+
+  it('free, cap = maxCost 3.00: no stop; the meter runs on past 300 s, the amount stays 3.00, the user ends at 400 s billed 3.00', async () => {
+    const quote = await quoteFor('off_max_cost_free');
+    assert.equal(quote.capAllowed, '3.00', 'no session bills more than maxCost, so no cap needs more');
+    assert.equal(quote.maxAffordableSeconds, 86_400, 'the cap is never reached: the longest session');
+    const session = await openSession(h, 'off_max_cost_free', 'Alice', '3.00');
+    await connect(h, session);
+    const connected = await getSession(h, session);
+    assert.equal(connected.reserved, '3.00', 'the hold is maxCost: all the session can ever bill');
+    assert.equal(connected.stopAt, null, 'nothing stops the session');
+    await keepAlive(h, [session], 200_000);
+    assert.equal((await getSession(h, session)).amount, '2.00');
+    await keepAlive(h, [session], 200_000);
+    const running = await getSession(h, session);
+    assert.equal(running.status, 'active', 'served past maxCost');
+    assert.equal(running.meteredSeconds, 400);
+    assert.equal(running.amount, '3.00', 'the amount stopped growing at maxCost');
+    const ended = await endAs(h, session, 'user');
+    assert.equal(ended.body.endReason, 'user');
+    assert.equal(ended.body.meteredSeconds, 400);
+    assert.equal(ended.body.amount, '3.00');
+    const charge = await chargeOf(h, session);
+    assert.equal(charge.amount, '3.00');
+    assert.equal(charge.meteredSeconds, 400);
+    assert.equal(charge.rating.maxCostReached, true);
+    assert.equal((await h.server.storage.store.getHoldForSession(session.id))?.postedMinor, 300n, 'the hold is posted at maxCost');
+    assert.deepEqual(capNotices(session.id), [], 'no stop, so no warning of one');
+  });
+
+  it('free, a cap below maxCost (2.00): the cap still stops it, cap_reached at 200 s, billed 2.00', async () => {
+    const session = await openSession(h, 'off_max_cost_free', 'Alice', '2.00');
+    const startMs = await connect(h, session);
+    await keepAlive(h, [session], 180_000);
+    await h.clock.advanceBy(40_000);
+    const stopped = await getSession(h, session);
+    assert.equal(stopped.endReason, 'cap_reached');
+    assert.equal(stopped.endedAt, iso(startMs + 200_000));
+    assert.equal(stopped.amount, '2.00');
+  });
+
+  it('prices net of VAT: a maxCost of 2.50 is 3.00 on the bill; disconnect ends max_cost at 300 s billed 3.00, free runs on at 3.00', async () => {
+    // 2.50 net + 20 % VAT = 3.00 to pay: caps and holds are amounts to pay, so the quote allows 3.00, not 2.50.
+    assert.equal((await quoteFor('off_max_cost_disconnect_net')).capAllowed, '3.00');
+    assert.equal((await quoteFor('off_max_cost_free_net')).capAllowed, '3.00');
+    const disconnect = await openSession(h, 'off_max_cost_disconnect_net', 'Alice', '3.00');
+    const free = await openSession(h, 'off_max_cost_free_net', 'Alice', '3.00');
+    const startMs = await connect(h, disconnect);
+    await connect(h, free);
+    await keepAlive(h, [disconnect, free], 280_000);
+    await h.clock.advanceBy(20_000); // the disconnect session stops at 300 s, unheard since 280 s
+    for (const token of [free.user, free.merchant]) {
+      assert.equal((await h.call('POST', `/v1/sessions/${free.id}/heartbeat`, { token, idempotencyKey: null })).status, 200);
+    }
+    await keepAlive(h, [free], 40_000);
+    const stopped = await getSession(h, disconnect);
+    assert.equal(stopped.endReason, 'max_cost');
+    assert.equal(stopped.endedAt, iso(startMs + 300_000));
+    assert.equal(stopped.amount, '3.00');
+    const running = await getSession(h, free);
+    assert.equal(running.status, 'active');
+    assert.equal(running.amount, '3.00');
+    const ended = await endAs(h, free, 'user');
+    assert.equal(ended.body.amount, '3.00');
+    const charge = await chargeOf(h, free);
+    assert.deepEqual([charge.net, charge.vat], ['2.50', '0.50']);
   });
 });

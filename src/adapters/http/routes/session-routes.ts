@@ -120,6 +120,7 @@ function sessionSideRoutes(deps: HttpDeps): Route[] {
     defineRoute({
       method: 'post', path: '/v1/sessions/{id}/end', operationId: 'endSession', tag: 'Sessions',
       summary: 'End the session now (user, advisor or operator) and rate it; returns the final state with its charge',
+      description: 'Ending a session that has already ended is a no-op: 200 with the session as it is (same status, end reason, amount and charge), nothing written.',
       principals: ['user', 'merchant', 'operator'], params: sessionIdParams, body: emptyBody,
       responses: { 200: { description: 'The rated session', schema: sessionJson } },
       handle: async ({ principal, params }) => {

@@ -5,6 +5,17 @@ import {
   announcements, type Browser, browserProblem, focused, launchBrowser, pageErrors, pageWidths, recordAnnouncements, screenshot, waitUntil,
 } from '../support/browser.ts';
 import { type DemoServer, startDemoServer } from '../support/demo-server.ts';
+import { tariffFrom } from '../support/fixtures.ts';
+
+/** A tariff whose price steps down 8 s into the session: 0.60 €/min, then 0.30 €/min, both by the second. */
+const QUICK_STEP_TARIFF = {
+  currency: 'EUR', vatRate: '0.20', pricesIncludeVat: true, connectionFee: '0.00', freeSeconds: 0, minimumSeconds: 0,
+  tiers: [
+    { fromSecond: 0, price: '0.60', perSeconds: 60, incrementSeconds: 1 },
+    { fromSecond: 8, price: '0.30', perSeconds: 60, incrementSeconds: 1 },
+  ],
+  bands: [], flatPrice: null, maxCost: null, rounding: { mode: 'half-up', decimals: 2 }, holdBilled: false, profile: 'minitel-kiosque',
+};
 
 async function noHorizontalScroll(page: Page): Promise<void> {
   const widths = await pageWidths(page);
@@ -114,6 +125,56 @@ describe('browser: the widget by keyboard alone, at 320 px', { skip: browserProb
     await page.keyboard.press('Enter');
     await page.locator('palier-assist[data-state="ready"]').waitFor();
     assert.ok(await panel.isHidden());
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
+  it('the live region announces a tier change, with its new price, once — and none of the ticks around it', async () => {
+    // The demo merchant sells a twin of its offer whose tier changes at 8 s (set up through the store).
+    const { store } = demo.server.storage;
+    const tariff = tariffFrom(QUICK_STEP_TARIFF);
+    await store.publishTariff(tariff, Date.now());
+    const base = await store.getOffer('off_windows_help');
+    assert.ok(base !== null);
+    await store.insertOffer({ ...base, id: 'off_windows_help_quick_step', name: 'Assistance Windows (palier à 8 s)', tariffHash: tariff.hash }, Date.now());
+    const merchantKey = demo.key('mer_depannage_pc');
+
+    const page = await browser.newPage({ width: 320, height: 640 });
+    const errors = pageErrors(page);
+    await page.goto(`${demo.url}/demo/?offer=off_windows_help_quick_step&subscriber=${demo.subscriber('Bruno')}`);
+    await page.locator('palier-assist[data-state="ready"]').waitFor();
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await page.locator('palier-assist .palier-announcement').waitFor();
+    while (!(await focused(page)).startsWith('BUTTON.palier-primary.palier-accept')) await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    const panel = page.locator('palier-assist .palier-panel');
+    await panel.waitFor();
+    const sessionId = await panel.getAttribute('data-session-id') ?? '';
+    await page.locator('palier-assist .palier-meter[data-status="queued"]').waitFor();
+    await recordAnnouncements(page);
+
+    assert.equal((await demo.call('POST', `/v1/sessions/${sessionId}/connect`, merchantKey)).status, 200);
+    const heartbeats = setInterval(() => { void demo.call('POST', `/v1/sessions/${sessionId}/heartbeat`, merchantKey); }, 500);
+    after(() => { clearInterval(heartbeats); });
+    const region = page.locator('palier-assist .palier-announcer');
+    const priceChange = 'Changement de palier dans quelques secondes : 0,30\u00a0€ TTC / min, facturé à la seconde.';
+    // Announced 5 s before the step, that is 3 s into the session.
+    await waitUntil(async () => (await region.textContent()) === priceChange, 'the tier change announced');
+    assert.equal(await region.getAttribute('aria-live'), 'polite');
+    await screenshot(page, '320-05-tier-change-announced');
+    // Past the step, the meter shows the new rate (after a fresh snapshot), and more ticks come.
+    const meter = page.locator('palier-assist .palier-meter');
+    await waitUntil(async () => Number(await meter.locator('[data-part="elapsed"]').getAttribute('data-seconds')) >= 10, '10 metered seconds');
+    await waitUntil(async () => (await meter.locator('[data-part="rate"]').innerText()) === '0,30\u00a0€ TTC / min, facturé à la seconde', 'the new rate shown');
+    assert.equal(await meter.locator('[data-part="next"]').innerText(), 'Aucun autre changement de prix');
+    assert.deepEqual(await announcements(page),
+      ['Un conseiller a pris votre demande : le décompte commence.', priceChange], 'the connection and the tier change, each once; never a tick');
+    await screenshot(page, '320-06-after-tier-change');
+
+    await panel.getByRole('button', { name: 'Quitter' }).click();
+    clearInterval(heartbeats);
+    await page.locator('palier-assist .palier-end').waitFor();
     assert.deepEqual(errors, []);
     await page.close();
   });

@@ -199,4 +199,70 @@ describe('browser: the demo in two tabs (widget and advisor console)', { skip: b
     await user.close();
     await advisor.close();
   });
+
+  it('the advisor ends the session from the console: both pages show the end by the advisor, and the user\'s final price is the charge', async () => {
+    const bruno = demo.subscriber('Bruno');
+    const merchantKey = demo.key('mer_depannage_pc');
+    const user = await browser.newPage();
+    const userErrors = pageErrors(user);
+    await user.goto(`${demo.url}/demo/?offer=off_windows_help&subscriber=${bruno}`);
+    await user.getByRole('button', { name: 'Parler à un conseiller (service payant)' }).click();
+    const dialog = user.getByRole('dialog', { name: 'Le tarif, avant de commencer' });
+    await dialog.locator('.palier-announcement').waitFor();
+    await dialog.getByLabel('Votre plafond de dépense').fill('5,00');
+    await dialog.getByRole('button', { name: 'Accepter et démarrer' }).click();
+    const panel = user.locator('palier-assist .palier-panel');
+    await panel.waitFor();
+    const sessionId = await panel.getAttribute('data-session-id');
+    assert.ok(sessionId !== null);
+
+    const advisor = await browser.newPage();
+    const advisorErrors = pageErrors(advisor);
+    await advisor.goto(`${demo.url}/demo/console#key=${encodeURIComponent(merchantKey)}`);
+    await advisor.locator(`#queue [data-session-id="${sessionId}"]`).getByRole('button', { name: /Prendre la demande/ }).click();
+    const card = advisor.locator(`#cards [data-session-id="${sessionId}"]`);
+    await card.locator('.palier-meter[data-status="active"]').waitFor();
+    const meter = user.locator('palier-assist .palier-meter');
+    await meter.and(user.locator('[data-status="active"]')).waitFor();
+    await waitUntil(async () => Number(await meter.locator('[data-part="elapsed"]').getAttribute('data-seconds')) >= 2, '2 metered seconds');
+    await screenshot(user, '15-widget-before-advisor-end');
+    const endButton = card.getByRole('button', { name: 'Terminer' });
+    assert.ok(await endButton.isEnabled(), 'the console can end a running session');
+    await screenshot(advisor, '16-console-before-end');
+
+    // The advisor ends it.
+    await endButton.click();
+
+    // The user's end screen: the advisor's reason, and the final price read back from the charge.
+    const end = user.locator('palier-assist .palier-end');
+    await end.waitFor();
+    const reason = end.locator('.palier-end-reason');
+    assert.equal(await reason.getAttribute('data-reason'), 'advisor');
+    assert.equal(await reason.innerText(), 'Le conseiller a mis fin à la session.');
+    const chargeId = await end.getAttribute('data-charge-id');
+    assert.ok(chargeId !== null && chargeId !== '', 'a charge');
+    const charge = await demo.call('GET', `/v1/charges/${chargeId}`, merchantKey);
+    assert.equal(charge.status, 200);
+    assert.ok(Number(charge.body.meteredSeconds) >= 2);
+    const finalPrice = end.locator('.palier-final-price');
+    assert.equal(await finalPrice.getAttribute('data-amount'), charge.body.amount, 'the final price shown is the charge');
+    assert.equal(await finalPrice.innerText(), await formatInPage(user, charge.body.amount as string, 'fr-FR'));
+    assert.equal(Number(await end.locator('.palier-duration').getAttribute('data-seconds')), charge.body.meteredSeconds);
+    assert.ok(await panel.getByRole('button', { name: 'Quitter' }).isHidden(), 'nothing left to quit');
+    const session = await demo.call('GET', `/v1/sessions/${sessionId}`, merchantKey);
+    assert.deepEqual([session.body.status, session.body.endReason, session.body.chargeId], ['rated', 'advisor', chargeId]);
+    await screenshot(user, '17-widget-ended-by-advisor');
+
+    // The console's card: ended by the advisor, the same amount, no more controls.
+    const ended = card.locator('.card-ended');
+    await ended.waitFor();
+    assert.equal(await ended.getAttribute('data-reason'), 'advisor');
+    assert.equal(await ended.getAttribute('data-amount'), charge.body.amount);
+    assert.equal(await ended.innerText(), `Terminée : ${await formatInPage(advisor, charge.body.amount as string, 'fr-FR')} (terminée par le conseiller).`);
+    assert.ok(await endButton.isHidden(), 'the end button is gone');
+    await screenshot(advisor, '18-console-ended-by-advisor');
+    assert.deepEqual([...userErrors, ...advisorErrors], []);
+    await user.close();
+    await advisor.close();
+  });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { describe, it, mock } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { END_REASONS } from '../../src/domain/index.ts';
 import { WEB_STATIC_DIR } from '../../src/web/index.ts';
@@ -21,10 +21,23 @@ interface FormatModule {
   langOf(locale: string | null | undefined): 'fr' | 'en';
   localeOf(lang: string): string;
 }
-interface LiveEffect { type: string; kind?: string }
+interface LiveEffect { type: string; kind?: string; price?: unknown }
+interface LiveConnectionOptions {
+  apiBase: string;
+  token: string;
+  sessionId?: string | null;
+  onMessage: (message: any) => void;
+  onClosed?: (code: number) => void;
+}
+interface LiveConnection { start(): void; resync(): void; stop(): void; lastSeq: number }
 interface LiveModule {
+  LIVE_RECONNECT_DELAY_MS_MIN: number;
   initialLiveState(): Record<string, any>;
   reduceLive(state: Record<string, any>, message: unknown): { state: Record<string, any>; effects: LiveEffect[] };
+  LiveConnection: new (options: LiveConnectionOptions) => LiveConnection;
+}
+interface MeterModule {
+  announcementText(effect: LiveEffect, options: { currency: string; tariff: unknown; lang: 'fr' | 'en'; locale: string }): string | null;
 }
 interface I18nModule { STRINGS: { fr: Record<string, unknown>; en: Record<string, unknown> } }
 
@@ -32,6 +45,7 @@ const load = async <T>(name: string): Promise<T> => (await import(new URL(`file:
 const format = await load<FormatModule>('palier-format.js');
 const live = await load<LiveModule>('palier-live.js');
 const i18n = await load<I18nModule>('palier-i18n.js');
+const meter = await load<MeterModule>('palier-meter.js');
 
 const NBSP = '\u00a0';
 const NNBSP = '\u202f';
@@ -151,6 +165,67 @@ describe('widget: the live state from the feed', () => {
     assert.equal(media.state['medium'], 'chat');
   });
 
+  it('a price change is announced once, with the new price in words (fr-FR and en); ticks and media changes say nothing', () => {
+    const { state } = live.reduceLive(live.initialLiveState(), snapshot);
+    const price = { fromSecond: 180, kind: 'charged', band: null, tier: 1, unitPrice: '0.34', perSeconds: 60, incrementSeconds: 60 };
+    const changing = live.reduceLive(state, { type: 'notice', sessionId: 'ses_1', kind: 'price_change', at: '2026-10-06T08:02:55.000Z', price, seq: 5 });
+    assert.deepEqual(changing.effects, [{ type: 'announce', kind: 'price_change', price }]);
+    assert.equal(changing.state['warning'], null, 'a price change is no cap warning');
+    const [effect] = changing.effects;
+    assert.ok(effect !== undefined);
+    const words = (lang: 'fr' | 'en'): string | null => meter.announcementText(effect, { currency: 'EUR', tariff: state['tariff'], lang, locale: format.localeOf(lang) });
+    assert.equal(words('fr'), `Changement de palier dans quelques secondes : 0,34${NBSP}€ TTC / min, par minute entamée.`);
+    assert.equal(words('en'), 'Price step in a few seconds: €0.34 incl. VAT / min, per started minute.');
+    const ex = { currency: 'EUR', tariff: state['tariff'], lang: 'fr' as const, locale: 'fr-FR' };
+    assert.equal(meter.announcementText({ type: 'announce', kind: 'free_window_ending', price }, ex), 'La période gratuite se termine dans quelques secondes.');
+    assert.equal(meter.announcementText({ type: 'announce', kind: 'media_changed' }, ex), null, 'a media change is shown, not announced');
+    // A price set without VAT is announced with it: 0.35 + 20 % = 0.42.
+    const withoutVat = { ...ex, tariff: { ...snapshot.tariff, pricesIncludeVat: false }, lang: 'en' as const, locale: 'en' };
+    assert.equal(meter.announcementText({ ...effect, price: { ...price, unitPrice: '0.35' } }, withoutVat), 'Price step in a few seconds: €0.42 incl. VAT / min, per started minute.');
+    const ticked = live.reduceLive(changing.state, { type: 'tick', sessionId: 'ses_1', meteredSeconds: 176, amount: '1.59', seq: 6 });
+    assert.deepEqual(ticked.effects, []);
+  });
+
+  it('after a reconnection, the replay of what was missed is announced once: a notice (and its cap warning), a state change; its ticks and a second copy change nothing', () => {
+    let { state } = live.reduceLive(live.initialLiveState(), snapshot);
+    state = live.reduceLive(state, { type: 'tick', sessionId: 'ses_1', meteredSeconds: 11, amount: '0.53', seq: 5 }).state;
+    // The connection dropped at seq 5; the new one starts with a snapshot at seq 9, then the replay of 6..9.
+    const fresh = live.reduceLive(state, { ...snapshot, seq: 9, status: 'on_hold', meteredSeconds: 14, amount: '0.53' });
+    assert.deepEqual(fresh.effects, [], 'a snapshot announces nothing');
+    state = fresh.state;
+    const replay = [
+      { type: 'tick', sessionId: 'ses_1', meteredSeconds: 12, amount: '0.53', seq: 6 },
+      { type: 'state', sessionId: 'ses_1', status: 'on_hold', change: 'held', medium: 'voice', seq: 7 },
+      { type: 'notice', sessionId: 'ses_1', kind: 'cap_warning_80', at: 'x', price: null, seq: 8 },
+      { type: 'tick', sessionId: 'ses_1', meteredSeconds: 14, amount: '0.53', seq: 9 },
+    ];
+    const effects: LiveEffect[] = [];
+    for (const message of replay) {
+      const next = live.reduceLive(state, message);
+      effects.push(...next.effects);
+      state = next.state;
+    }
+    assert.deepEqual(effects, [{ type: 'announce', kind: 'held' }, { type: 'announce', kind: 'cap_warning_80', price: null }], 'no resync: the snapshot is newer');
+    assert.deepEqual([state['seq'], state['meteredSeconds'], state['status'], state['warning']], [9, 14, 'on_hold', 'cap_warning_80'], "the snapshot's figures stay; the warning is kept");
+    const again = live.reduceLive(state, replay[2]);
+    assert.deepEqual(again.effects, [], 'a message replayed twice is announced once');
+    const live10 = live.reduceLive(state, { type: 'notice', sessionId: 'ses_1', kind: 'cap_warning_1min', at: 'x', price: null, seq: 10 });
+    assert.equal(live10.state['warning'], 'cap_warning_1min');
+    const late80 = live.reduceLive({ ...live10.state, missed: { afterSeq: 9, toSeq: 11 } }, { type: 'notice', sessionId: 'ses_1', kind: 'cap_warning_80', at: 'x', price: null, seq: 10 });
+    assert.equal(late80.state['warning'], 'cap_warning_1min', 'a replayed 80 % warning never hides the one-minute warning');
+  });
+
+  it('the first snapshot, or one from a new sequence (a lower seq: the server restarted), leaves nothing to replay', () => {
+    const first = live.reduceLive(live.initialLiveState(), { ...snapshot, seq: 40 });
+    assert.equal(first.state['missed'], null);
+    assert.deepEqual(live.reduceLive(first.state, { type: 'notice', sessionId: 'ses_1', kind: 'cap_warning_80', at: 'x', price: null, seq: 39 }).effects, [],
+      'history from before the first connection is not announced');
+    const restarted = live.reduceLive(first.state, { ...snapshot, seq: 2 });
+    assert.equal(restarted.state['missed'], null);
+    const next = live.reduceLive(restarted.state, { type: 'tick', sessionId: 'ses_1', meteredSeconds: 12, amount: '0.53', seq: 3 });
+    assert.deepEqual([next.state['seq'], next.state['meteredSeconds']], [3, 12], 'the new sequence goes on');
+  });
+
   it('ended keeps the reason, the amount and the charge; a snapshot of a rated session is the end too', () => {
     const { state } = live.reduceLive(live.initialLiveState(), snapshot);
     const ended = live.reduceLive(state, { type: 'ended', sessionId: 'ses_1', reason: 'cap_reached', amount: '5.00', chargeId: 'chg_1', meteredSeconds: 600, seq: 5 });
@@ -160,6 +235,163 @@ describe('widget: the live state from the feed', () => {
     const rated = live.reduceLive(live.initialLiveState(), { ...snapshot, status: 'rated', endReason: 'user', chargeId: 'chg_2', amount: '0.53', current: null, next: null });
     assert.deepEqual(rated.effects, [{ type: 'ended' }]);
     assert.equal(rated.state['ended'].chargeId, 'chg_2');
+  });
+});
+
+/**
+ * A stand-in for the browser's WebSocket: the test plays the server (opens it, sends messages,
+ * drops it) and reads what the client sent.
+ */
+class FakeSocket {
+  static readonly CONNECTING = 0;
+  static readonly OPEN = 1;
+  static readonly CLOSED = 3;
+  static created: FakeSocket[] = [];
+  readyState = FakeSocket.CONNECTING;
+  readonly sent: unknown[] = [];
+  closedByClient: number | null = null;
+  private readonly listeners = new Map<string, ((event: any) => void)[]>();
+
+  constructor(readonly url: string) {
+    FakeSocket.created.push(this);
+  }
+
+  addEventListener(type: string, listener: (event: any) => void): void {
+    this.listeners.set(type, [...(this.listeners.get(type) ?? []), listener]);
+  }
+
+  send(text: string): void {
+    assert.equal(this.readyState, FakeSocket.OPEN, 'sends only on an open socket');
+    this.sent.push(JSON.parse(text));
+  }
+
+  close(code = 1005): void {
+    this.closedByClient = code;
+    this.readyState = FakeSocket.CLOSED;
+  }
+
+  private emit(type: string, event: unknown): void {
+    for (const listener of this.listeners.get(type) ?? []) listener(event);
+  }
+
+  serverOpens(): void {
+    this.readyState = FakeSocket.OPEN;
+    this.emit('open', {});
+  }
+
+  serverSends(message: unknown): void {
+    this.emit('message', { data: JSON.stringify(message) });
+  }
+
+  closes(code: number): void {
+    this.readyState = FakeSocket.CLOSED;
+    this.emit('close', { code });
+  }
+}
+
+describe('widget: the live connection resumes after every reconnection', () => {
+  const tick = (seq: number): Record<string, unknown> => ({ type: 'tick', sessionId: 'ses_1', meteredSeconds: seq, amount: '0.53', seq });
+  const snapshotAt = (seq: number): Record<string, unknown> => ({
+    type: 'snapshot', v: 1, seq, sessionId: 'ses_1', status: 'active', medium: 'voice', currency: 'EUR', meteredSeconds: seq, amount: '0.53',
+    current: null, next: null, cap: '5.00', amountLeft: '4.47', stopAt: null, tariff: null, endReason: null, chargeId: null,
+  });
+
+  function withFakeSockets(test: (created: FakeSocket[]) => void): void {
+    const globals = globalThis as { WebSocket?: unknown };
+    const original = globals.WebSocket;
+    FakeSocket.created = [];
+    globals.WebSocket = FakeSocket;
+    mock.timers.enable({ apis: ['setTimeout', 'setInterval'] });
+    try {
+      test(FakeSocket.created);
+    } finally {
+      mock.timers.reset();
+      globals.WebSocket = original;
+    }
+  }
+
+  it('the first socket only pings; after a drop the next one sends resume with the last seq seen, before its ping; a deliberate resync resumes too', () => {
+    withFakeSockets((created) => {
+      const received: any[] = [];
+      const closed: number[] = [];
+      const connection = new live.LiveConnection({ apiBase: 'http://palier.test/', token: 'ust_x', onMessage: (m) => { received.push(m); }, onClosed: (code) => { closed.push(code); } });
+      connection.start();
+      const [first] = created;
+      assert.ok(first !== undefined);
+      assert.equal(first.url, 'ws://palier.test/v1/live?access_token=ust_x');
+      first.serverOpens();
+      assert.deepEqual(first.sent, [{ type: 'ping' }], 'nothing to resume on the first connection');
+      for (const message of [snapshotAt(4), tick(5), tick(6)]) first.serverSends(message);
+      assert.equal(received.length, 3);
+
+      // A drop (no close frame): the next socket comes after the backoff and resumes from seq 6.
+      first.closes(1006);
+      assert.equal(created.length, 1, 'not at once');
+      mock.timers.tick(live.LIVE_RECONNECT_DELAY_MS_MIN);
+      const second = created[1];
+      assert.ok(second !== undefined);
+      second.serverOpens();
+      assert.deepEqual(second.sent, [{ type: 'resume', lastSeq: 6 }, { type: 'ping' }]);
+      for (const message of [snapshotAt(9), tick(7), tick(8), tick(9), tick(10)]) second.serverSends(message);
+      assert.equal(connection.lastSeq, 10, 'replayed messages do not lower it');
+
+      // A resync (the rate shown may be stale): a new socket at once, the old one closed and ignored.
+      connection.resync();
+      const third = created[2];
+      assert.ok(third !== undefined);
+      assert.equal(second.closedByClient, 4000);
+      second.serverSends(tick(11));
+      assert.equal(received.length, 8, "the old socket's messages are ignored");
+      third.serverOpens();
+      assert.deepEqual(third.sent, [{ type: 'resume', lastSeq: 10 }, { type: 'ping' }]);
+
+      // The server restarted: its snapshot's seq is lower, a new sequence; the next resume starts from it.
+      third.serverSends(snapshotAt(2));
+      assert.equal(connection.lastSeq, 2);
+      third.closes(1011);
+      mock.timers.tick(live.LIVE_RECONNECT_DELAY_MS_MIN);
+      const fourth = created[3];
+      assert.ok(fourth !== undefined);
+      fourth.serverOpens();
+      assert.deepEqual(fourth.sent, [{ type: 'resume', lastSeq: 2 }, { type: 'ping' }]);
+
+      // Pings every 5 s on the open socket; after `ended` the server closes with 1000: no reconnection.
+      mock.timers.tick(5_000);
+      assert.deepEqual(fourth.sent.at(-1), { type: 'ping' });
+      fourth.closes(1000);
+      mock.timers.tick(60_000);
+      assert.equal(created.length, 4, 'no reconnection after the end');
+      assert.deepEqual(closed, [1000]);
+    });
+  });
+
+  it('wired to the reducer (as the widget does): a notice published during a drop is replayed after the new snapshot and announced once', () => {
+    withFakeSockets((created) => {
+      let state = live.initialLiveState();
+      const announced: string[] = [];
+      const connection = new live.LiveConnection({
+        apiBase: 'http://palier.test/', token: 'ust_x',
+        onMessage: (message) => {
+          const next = live.reduceLive(state, message);
+          state = next.state;
+          for (const effect of next.effects) if (effect.type === 'announce') announced.push(effect.kind ?? '');
+        },
+      });
+      connection.start();
+      created[0]?.serverOpens();
+      for (const message of [snapshotAt(4), tick(5)]) created[0]?.serverSends(message);
+      created[0]?.closes(1006);
+      mock.timers.tick(live.LIVE_RECONNECT_DELAY_MS_MIN);
+      const back = created[1];
+      assert.ok(back !== undefined);
+      back.serverOpens();
+      const notice = { type: 'notice', sessionId: 'ses_1', kind: 'cap_warning_80', at: 'x', price: null, seq: 7 };
+      // The server: the snapshot (seq 8), then the replay asked for (6, 7, 8), then live messages.
+      for (const message of [snapshotAt(8), tick(6), notice, tick(8), tick(9)]) back.serverSends(message);
+      assert.deepEqual(announced, ['cap_warning_80']);
+      assert.deepEqual([state['seq'], state['warning']], [9, 'cap_warning_80']);
+      connection.stop();
+    });
   });
 });
 

@@ -6,7 +6,10 @@
  * The server is the only clock: the elapsed time and the amount shown are the last `tick`'s, so
  * the last price shown is the price billed. Ticks carry only the time and the amount; the rate in
  * force and the next step come with a `snapshot`, which the connection fetches again (by
- * reconnecting) when the state changes or a price step passes.
+ * reconnecting) when the state changes or a price step passes — a few times a session, one
+ * snapshot read each. Every reconnection, deliberate or after a drop, sends `resume` with the
+ * last seq seen, so the messages published while away (a notice above all: a snapshot does not
+ * carry them) are replayed after the new snapshot and nothing is lost.
  */
 
 /** Proof of presence: the server ends a session after 30 s without it (by default), so ping well within. */
@@ -26,7 +29,37 @@ export function initialLiveState() {
     meteredSeconds: 0, amount: '0.00', cap: null, amountLeft: null, stopAt: null,
     tariff: null, current: null, next: null, nextKnown: false,
     warning: null, ended: null,
+    // Seqs a `resume` may replay after the snapshot: published while the connection was away.
+    missed: null,
   };
+}
+
+/** Cap warnings only grow: the one-minute warning outranks the 80 % one. */
+const WARNING_RANK = { cap_warning_80: 1, cap_warning_1min: 2 };
+
+function strongerWarning(current, kind) {
+  const rank = WARNING_RANK[kind];
+  if (rank === undefined) return current;
+  return current !== null && (WARNING_RANK[current] ?? 0) >= rank ? current : kind;
+}
+
+/**
+ * A message older than the state (seq at most state.seq): a replay. The snapshot already shows
+ * its effect on the figures, but not a notice or a state change the user has not heard: one in
+ * the gap the last snapshot left (`missed`) is announced once, and a cap warning is kept.
+ */
+function reduceReplayed(state, message) {
+  const { missed } = state;
+  if (missed === null || message.seq <= missed.afterSeq || message.seq > missed.toSeq) return { state, effects: [] };
+  const rest = message.seq === missed.toSeq ? null : { afterSeq: message.seq, toSeq: missed.toSeq };
+  if (message.type === 'notice') {
+    return {
+      state: { ...state, missed: rest, warning: strongerWarning(state.warning, message.kind) },
+      effects: [{ type: 'announce', kind: message.kind, price: message.price ?? null }],
+    };
+  }
+  if (message.type === 'state') return { state: { ...state, missed: rest }, effects: [{ type: 'announce', kind: message.change }] };
+  return { state: { ...state, missed: rest }, effects: [] };
 }
 
 /**
@@ -39,18 +72,21 @@ export function initialLiveState() {
 export function reduceLive(state, message) {
   const effects = [];
   if (message === null || typeof message !== 'object') return { state, effects };
-  // Messages of a session carry a seq growing by one; an older one is a replay already applied.
-  if (message.type !== 'snapshot' && typeof message.seq === 'number' && message.seq <= state.seq) return { state, effects };
+  // Messages of a session carry a seq growing by one; an older one is a replay (of a resume).
+  if (message.type !== 'snapshot' && typeof message.seq === 'number' && message.seq <= state.seq) return reduceReplayed(state, message);
   const seq = typeof message.seq === 'number' ? message.seq : state.seq;
   switch (message.type) {
     case 'snapshot': {
       const ended = (message.status === 'rated' || message.status === 'ended') && message.endReason !== null
         ? { reason: message.endReason, amount: message.amount, chargeId: message.chargeId, meteredSeconds: message.meteredSeconds }
         : state.ended;
+      // After a reconnection the messages between the last one applied and the snapshot were
+      // missed; a lower seq than the last one applied is a new sequence (the server restarted).
+      const missed = state.status !== 'connecting' && seq > state.seq ? { afterSeq: state.seq, toSeq: seq } : null;
       const next = {
         ...state, sessionId: message.sessionId, status: message.status, medium: message.medium, currency: message.currency, seq,
         meteredSeconds: message.meteredSeconds, amount: message.amount, cap: message.cap, amountLeft: message.amountLeft, stopAt: message.stopAt,
-        tariff: message.tariff, current: message.current, next: message.next, nextKnown: true, ended,
+        tariff: message.tariff, current: message.current, next: message.next, nextKnown: true, ended, missed,
       };
       if (ended !== null && state.ended === null) effects.push({ type: 'ended' });
       return { state: next, effects };
@@ -65,9 +101,8 @@ export function reduceLive(state, message) {
       return { state: next, effects };
     }
     case 'notice': {
-      const warning = message.kind === 'cap_warning_80' || message.kind === 'cap_warning_1min' ? message.kind : state.warning;
       effects.push({ type: 'announce', kind: message.kind, price: message.price ?? null });
-      return { state: { ...state, seq, warning }, effects };
+      return { state: { ...state, seq, warning: strongerWarning(state.warning, message.kind) }, effects };
     }
     case 'state': {
       effects.push({ type: 'announce', kind: message.change });
@@ -93,7 +128,9 @@ export function reduceLive(state, message) {
 /**
  * A live connection to one session: `/v1/live?access_token=…[&session=…]`. Calls `onMessage` with
  * every parsed message of the current socket; `onClosed(code)` when the server ends it for good
- * (1000 after `ended`, 1008 not entitled).
+ * (1000 after `ended`, 1008 not entitled). Every socket after the first starts with
+ * `{"type":"resume","lastSeq":…}` (sent at once: the server handles it after the snapshot), so the
+ * messages published while no socket was open follow the new snapshot.
  */
 export class LiveConnection {
   /**
@@ -107,6 +144,8 @@ export class LiveConnection {
     this.delayMs = LIVE_RECONNECT_DELAY_MS_MIN;
     this.reconnectTimer = null;
     this.pingTimer = null;
+    /** The highest seq received (0: none yet), what a reconnection resumes from. */
+    this.lastSeq = 0;
   }
 
   url() {
@@ -130,13 +169,16 @@ export class LiveConnection {
     socket.addEventListener('open', () => {
       if (generation !== this.generation) return;
       this.delayMs = LIVE_RECONNECT_DELAY_MS_MIN;
+      if (this.lastSeq > 0) this.send({ type: 'resume', lastSeq: this.lastSeq });
       this.send({ type: 'ping' });
     });
     socket.addEventListener('message', (event) => {
       if (generation !== this.generation) return;
       let message = null;
       try { message = JSON.parse(String(event.data)); } catch { message = null; }
-      if (message !== null) this.options.onMessage(message);
+      if (message === null || typeof message !== 'object') return;
+      this.noteSeq(message);
+      this.options.onMessage(message);
     });
     socket.addEventListener('close', (event) => {
       if (generation !== this.generation || this.stopped) return;
@@ -150,7 +192,16 @@ export class LiveConnection {
     });
   }
 
-  /** Drops the socket and opens a new one: the server starts every connection with a snapshot. */
+  /**
+   * Keeps the highest seq seen. A snapshot below it starts a new sequence (the server restarted,
+   * docs/live-protocol.md): the old seq means nothing there any more.
+   */
+  noteSeq(message) {
+    if (typeof message.seq !== 'number') return;
+    this.lastSeq = message.type === 'snapshot' && message.seq < this.lastSeq ? message.seq : Math.max(this.lastSeq, message.seq);
+  }
+
+  /** Drops the socket and opens a new one: the server starts every connection with a snapshot, then replays what it missed. */
   resync() {
     if (this.stopped) return;
     const old = this.socket;

@@ -37,6 +37,29 @@ export function priceText(point, { currency, tariff, lang, locale }) {
   return `${formatMoney(price, currency, locale)} ${t.taxIncluded} / ${unitOf(point.perSeconds, t)}${increment}`;
 }
 
+/**
+ * What the live region says for an `announce` effect of reduceLive(), or null when there is
+ * nothing to say (a media change): a cap warning, the free window ending, a price change with its
+ * new price ("Changement de palier dans quelques secondes : 0,34 € TTC / min, par minute
+ * entamée."), the advisor's connect, hold and resume.
+ *
+ * @param {{ kind: string, price?: object | null }} effect
+ * @param {{ currency: string, tariff: object | null, lang: 'fr' | 'en', locale: string }} options
+ */
+export function announcementText(effect, options) {
+  const t = stringsOf(options.lang);
+  switch (effect.kind) {
+    case 'cap_warning_80': return t.warn80;
+    case 'cap_warning_1min': return t.warn1min;
+    case 'free_window_ending': return t.freeEnding;
+    case 'price_change': return t.priceChange(priceText(effect.price, options));
+    case 'connected': return t.connected;
+    case 'held': return t.held;
+    case 'resumed': return t.resumed;
+    default: return null;
+  }
+}
+
 /** The status line: waiting (free), metering, free window, on hold, ended. */
 function statusText(state, t) {
   if (state.status === 'active' && state.current?.kind === 'free') return t.status.free;

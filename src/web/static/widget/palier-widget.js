@@ -21,7 +21,7 @@ import { h, newKey, replaceChildren, requestJson, setText } from './palier-dom.j
 import { compareDecimal, formatAmountInput, formatDuration, formatMoney, langOf, localeOf, normaliseAmountInput } from './palier-format.js';
 import { stringsOf } from './palier-i18n.js';
 import { initialLiveState, LiveConnection, reduceLive } from './palier-live.js';
-import { createMeter, priceText } from './palier-meter.js';
+import { announcementText, createMeter } from './palier-meter.js';
 
 const STYLE_URL = new URL('./palier-widget.css', import.meta.url).href;
 const DEFAULT_API = new URL('../', import.meta.url).href;
@@ -243,14 +243,8 @@ class PalierAssist extends HTMLElement {
   }
 
   announceEffect(effect) {
-    const t = this.t;
-    const texts = {
-      cap_warning_80: t.warn80, cap_warning_1min: t.warn1min, free_window_ending: t.freeEnding,
-      price_change: t.priceChange(priceText(effect.price, { currency: this.liveState.currency, tariff: this.liveState.tariff, lang: this.lang, locale: this.locale })),
-      connected: t.connected, held: t.held, resumed: t.resumed,
-    };
-    const text = texts[effect.kind];
-    if (text !== undefined) this.announce(text);
+    const text = announcementText(effect, { currency: this.liveState.currency, tariff: this.liveState.tariff, lang: this.lang, locale: this.locale });
+    if (text !== null) this.announce(text);
   }
 
   /** Says `text` once in the polite live region (cleared first, so a repeated text is said again). */

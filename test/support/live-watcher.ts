@@ -1,0 +1,58 @@
+/**
+ * A real `ws` client of the live feed (/v1/live) for protocol tests: it keeps every message it
+ * receives, parsed, in order, and tells when its connection closed.
+ */
+import assert from 'node:assert/strict';
+import WebSocket from 'ws';
+import type { HttpHarness } from './http-harness.ts';
+
+export interface Watcher {
+  readonly ws: WebSocket;
+  readonly messages: any[];
+  readonly closed: Promise<{ code: number; reason: string }>;
+}
+
+export interface WatchOptions {
+  /** Called on each message as it arrives, before the next one is read. */
+  readonly onMessage?: (message: any) => void;
+}
+
+/** Opens `/v1/live?<query>` on the harness's server; rejects with `HTTP <status>` when the upgrade is refused. */
+export function openWatcher(h: HttpHarness, query: string, options: WatchOptions = {}): Promise<Watcher> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`${h.server.url.replace('http', 'ws')}/v1/live?${query}`);
+    const messages: any[] = [];
+    const closed = new Promise<{ code: number; reason: string }>((done) => { ws.on('close', (code, reason) => { done({ code, reason: reason.toString() }); }); });
+    ws.on('message', (data: Buffer) => {
+      const message = JSON.parse(data.toString('utf8'));
+      messages.push(message);
+      options.onMessage?.(message);
+    });
+    ws.once('open', () => { resolve({ ws, messages, closed }); });
+    ws.once('unexpected-response', (_req, res) => { reject(new Error(`HTTP ${res.statusCode ?? 0}`)); });
+    ws.once('error', reject);
+  });
+}
+
+/** Polls `predicate` every 5 ms of real time; fails saying `what` after `timeoutMs`. */
+export async function until(predicate: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  assert.ok(predicate(), what);
+}
+
+export const ofType = (watcher: Watcher, type: string): any[] => watcher.messages.filter((m) => m.type === type);
+
+/**
+ * Waits until the watcher has received the session's current seq — or its `ended`: once a session
+ * has ended and its watchers are gone, the hub forgets it (its seq reads 0).
+ */
+export async function caughtUp(h: HttpHarness, watcher: Watcher, sessionId: string): Promise<void> {
+  const seq = h.server.hub.seqOf(sessionId);
+  await until(() => watcher.messages.some((m) => (seq === 0 ? m.type === 'ended' : m.seq === seq)), `watcher reached seq ${seq}`);
+}
+
+/** Asserts that `messages` carry the seqs fromSeq, fromSeq + 1, … with no gap. */
+export function assertContiguous(messages: readonly any[], fromSeq: number, what: string): void {
+  assert.deepEqual(messages.map((m) => m.seq as number), messages.map((_, i) => fromSeq + i), `${what}: seq grows by one`);
+}

@@ -90,6 +90,16 @@ describe('browser: the demo in two tabs (widget and advisor console)', { skip: b
     const meter = user.locator('palier-assist .palier-meter');
     await waitUntil(async () => Number(await meter.locator('[data-part="elapsed"]').getAttribute('data-seconds')) >= 3, '3 metered seconds');
     assert.match(await meter.locator('[data-part="elapsed"]').innerText(), /^\d+:\d{2}$/);
+    // Both sides prove presence every second, so the meter moves second by second (not in the steps of a slower ping).
+    const steps: number[] = [];
+    let shown = Number(await meter.locator('[data-part="elapsed"]').getAttribute('data-seconds'));
+    for (const deadline = Date.now() + 4_000; Date.now() < deadline;) {
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      const now = Number(await meter.locator('[data-part="elapsed"]').getAttribute('data-seconds'));
+      if (now !== shown) steps.push(now - shown);
+      shown = now;
+    }
+    assert.ok(steps.length >= 2 && steps.every((step) => step >= 1 && step <= 2), `the meter moves a second at a time: steps ${steps.join(', ')}`);
     assert.match(await meter.locator('[data-part="amount"]').innerText(), /^\d+,\d{2}\u00a0€$/);
     assert.match(await meter.locator('[data-part="rate"]').innerText(), /^0,\d{2}\u00a0€ TTC \/ min, par minute entamée$/);
     assert.match(await meter.locator('[data-part="next"]').innerText(), /^À 3:00 : 0,\d{2}\u00a0€ TTC \/ min/);

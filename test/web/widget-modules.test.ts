@@ -355,9 +355,11 @@ describe('widget: the live connection resumes after every reconnection', () => {
       fourth.serverOpens();
       assert.deepEqual(fourth.sent, [{ type: 'resume', lastSeq: 2 }, { type: 'ping' }]);
 
-      // Pings every 5 s on the open socket; after `ended` the server closes with 1000: no reconnection.
-      mock.timers.tick(5_000);
-      assert.deepEqual(fourth.sent.at(-1), { type: 'ping' });
+      // Pings every second on the open socket; after `ended` the server closes with 1000: no reconnection.
+      const sentBefore = fourth.sent.length;
+      mock.timers.tick(live.LIVE_PING_INTERVAL_MS * 3);
+      assert.deepEqual(fourth.sent.slice(sentBefore), [{ type: 'ping' }, { type: 'ping' }, { type: 'ping' }]);
+      assert.equal(live.LIVE_PING_INTERVAL_MS, 1_000);
       fourth.closes(1000);
       mock.timers.tick(60_000);
       assert.equal(created.length, 4, 'no reconnection after the end');

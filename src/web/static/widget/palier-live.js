@@ -12,8 +12,12 @@
  * carry them) are replayed after the new snapshot and nothing is lost.
  */
 
-/** Proof of presence: the server ends a session after 30 s without it (by default), so ping well within. */
-export const LIVE_PING_INTERVAL_MS = 5_000;
+/**
+ * Proof of presence, every second. The server ends a session after 30 s without it (by default),
+ * and the time and amount it shows never pass the last proof of presence of both sides (so that no
+ * tick ever shows more than the final charge): the meter moves as often as the proofs come.
+ */
+export const LIVE_PING_INTERVAL_MS = 1_000;
 
 /** Reconnection backoff after a dropped connection: doubles from the first to the last. */
 export const LIVE_RECONNECT_DELAY_MS_MIN = 500;

@@ -9,18 +9,22 @@
  *   `max_cost` (a tie counts as maxCost: the user consented to the tariff's whole maximum);
  *   otherwise the reservation stops it first (`cap_reached`).
  * - `free`: the amount stops growing at maxCost (rate() caps it) and the session runs on. With a
- *   reservation of at least maxCost there is no stop at all (maxAffordableSeconds finds none);
+ *   reservation of at least maxCost the cap never stops it (maxAffordableSeconds finds no stop);
  *   with less, the reservation stops it as any cap does.
+ *
+ * A session the cap does not stop within a day of metering (SESSION_DURATION_S_MAX) stops there,
+ * `duration_max`, without warnings (they are about the cap).
  */
 import {
   closedSeconds, maxAffordableSeconds, maxCostBilled, type MeteredInterval, Money, rate, Rate, type Session, type Tariff,
 } from '../../domain/index.ts';
+import { limits } from '../../domain/index.ts';
 import { CAP_WARNING_BEFORE_STOP_MS, CAP_WARNING_FRACTION } from '../limits.ts';
 
 export interface CapPlan {
-  /** Wall instant of the stop, or null when the cap is never reached (or nothing is metered). */
+  /** Wall instant of the stop, or null when nothing is metering now. */
   readonly stopAtMs: number | null;
-  readonly stopReason: 'cap_reached' | 'max_cost';
+  readonly stopReason: 'cap_reached' | 'max_cost' | 'duration_max';
   /** The cap actually enforced (reserved amount, or a `disconnect` maxCost not above it), minor units. */
   readonly effectiveCapMinor: bigint;
   readonly warnings: readonly { readonly atMs: number; readonly kind: 'cap_warning_80' | 'cap_warning_1min' }[];
@@ -38,10 +42,14 @@ export function capPlan(session: Session, tariff: Tariff): CapPlan {
   const atSecond = (seconds: number): number => runStart + (seconds - closedSeconds(session)) * 1000;
   const cap = Money.fromMinorUnits(effectiveCapMinor, tariff.currency);
   const affordable = maxAffordableSeconds(tariff, session.meteringStartedAtMs, cap, options);
-  const stopAtMs = affordable.limitedBy === 'cap' ? atSecond(affordable.seconds) : null;
+  // No session meters longer than a day: when the cap is not reached by then (a `free` maxCost the
+  // reservation covers, or a cap a day cannot spend), the day is the stop. The live curve and the
+  // cap inverse look no further either, so what is shown stays what is billed.
+  if (affordable.limitedBy !== 'cap') {
+    return { stopAtMs: atSecond(limits.SESSION_DURATION_S_MAX), stopReason: 'duration_max', effectiveCapMinor, warnings: [] };
+  }
+  const stopAtMs = atSecond(affordable.seconds);
   const stopReason = byMaxCost ? 'max_cost' : 'cap_reached';
-  // Warnings announce a stop: without one (a `free` maxCost the reservation covers) there is none to announce.
-  if (stopAtMs === null) return { stopAtMs, stopReason, effectiveCapMinor, warnings: [] };
   const warnings: CapPlan['warnings'][number][] = [];
   // The first second whose billed amount reaches `minor`, or null if it never does.
   const reaching = (minor: bigint): number | null => {

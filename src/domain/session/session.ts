@@ -17,7 +17,7 @@ export type SessionStatus = (typeof SESSION_STATUSES)[number];
 
 /** Why a session ended. */
 export const END_REASONS = [
-  'user', 'advisor', 'operator', 'cap_reached', 'max_cost', 'budget_exhausted', 'liveness_lost', 'consent_withdrawn', 'quote_expired',
+  'user', 'advisor', 'operator', 'cap_reached', 'max_cost', 'duration_max', 'budget_exhausted', 'liveness_lost', 'consent_withdrawn', 'quote_expired',
 ] as const;
 export type EndReason = (typeof END_REASONS)[number];
 

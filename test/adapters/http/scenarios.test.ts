@@ -505,7 +505,8 @@ function perSecondTariff(maxCost: { amount: string; strategy: 'disconnect' | 'fr
 
 describeEachDatabase('scenarios over HTTP: a tariff\'s maxCost, disconnect and free', ({ target }) => {
   let h: HttpHarness;
-  before(async () => { h = await startHarness(target().config(), TUESDAY_10H_PARIS_MS); });
+  // The longest grace an installation may set (10 min), so that a day-long session needs few heartbeats.
+  before(async () => { h = await startHarness(target().config(), TUESDAY_10H_PARIS_MS, 600_000); });
   after(async () => { await h.server.stop(); });
   afterEach(async () => { await assertLedgerClean(h); });
 
@@ -583,7 +584,7 @@ describeEachDatabase('scenarios over HTTP: a tariff\'s maxCost, disconnect and f
     await connect(h, session);
     const connected = await getSession(h, session);
     assert.equal(connected.reserved, '3.00', 'the hold is maxCost: all the session can ever bill');
-    assert.equal(connected.stopAt, null, 'nothing stops the session');
+    assert.equal(connected.stopAt, iso(Date.parse(connected.meteringStartedAt) + 86_400_000), 'only the longest session (a day) stops it');
     await keepAlive(h, [session], 200_000);
     assert.equal((await getSession(h, session)).amount, '2.00');
     await keepAlive(h, [session], 200_000);
@@ -601,6 +602,26 @@ describeEachDatabase('scenarios over HTTP: a tariff\'s maxCost, disconnect and f
     assert.equal(charge.rating.maxCostReached, true);
     assert.equal((await h.server.storage.store.getHoldForSession(session.id))?.postedMinor, 300n, 'the hold is posted at maxCost');
     assert.deepEqual(capNotices(session.id), [], 'no stop, so no warning of one');
+  });
+
+  it('free, cap = maxCost 3.00, never ended: a day of metering is the longest session, duration_max at 86,400 s, billed 3.00', async () => {
+    const session = await openSession(h, 'off_max_cost_free', 'Alice', '3.00');
+    const startMs = await connect(h, session);
+    for (let elapsedMs = 0; elapsedMs < 86_100_000; elapsedMs += 300_000) {
+      await h.clock.advanceBy(300_000);
+      for (const token of [session.user, session.merchant]) {
+        assert.equal((await h.call('POST', `/v1/sessions/${session.id}/heartbeat`, { token, idempotencyKey: null })).status, 200);
+      }
+    }
+    assert.equal((await getSession(h, session)).status, 'active', 'still served at 23 h 55 min');
+    await h.clock.advanceBy(600_000);
+    const stopped = await getSession(h, session);
+    assert.equal(stopped.status, 'rated');
+    assert.equal(stopped.endReason, 'duration_max');
+    assert.equal(stopped.endedAt, iso(startMs + 86_400_000));
+    assert.equal(stopped.meteredSeconds, 86_400);
+    assert.equal((await chargeOf(h, session)).amount, '3.00');
+    assert.deepEqual(capNotices(session.id), [], 'the day limit is not a cap: no cap warning');
   });
 
   it('free, a cap below maxCost (2.00): the cap still stops it, cap_reached at 200 s, billed 2.00', async () => {

@@ -11,6 +11,7 @@ const END_REASONS_FR = {
   operator: "La session a été arrêtée par l'opérateur.",
   cap_reached: 'Votre plafond a été atteint : la session s’est arrêtée automatiquement.',
   max_cost: 'Le montant maximal du tarif a été atteint.',
+  duration_max: 'La durée maximale d’une session (24 h) a été atteinte.',
   budget_exhausted: 'Votre budget mensuel est épuisé.',
   liveness_lost: 'La connexion a été perdue.',
   consent_withdrawn: 'Vous avez retiré votre accord.',
@@ -23,6 +24,7 @@ const END_REASONS_EN = {
   operator: 'The operator stopped the session.',
   cap_reached: 'Your cap was reached: the session stopped automatically.',
   max_cost: "The tariff's maximum amount was reached.",
+  duration_max: 'The longest a session may last (24 h) was reached.',
   budget_exhausted: 'Your monthly budget is used up.',
   liveness_lost: 'The connection was lost.',
   consent_withdrawn: 'You withdrew your consent.',
@@ -138,7 +140,7 @@ export const STRINGS = {
       statusNames: { queued: 'En attente', active: 'En cours', on_hold: 'En attente (conseiller)', ended: 'Terminée', rated: 'Facturée' },
       endReasons: {
         user: "l'utilisateur a quitté", advisor: 'terminée par le conseiller', operator: "arrêtée par l'opérateur", cap_reached: 'plafond atteint',
-        max_cost: 'montant maximal du tarif atteint', budget_exhausted: 'budget mensuel épuisé', liveness_lost: 'connexion perdue',
+        max_cost: 'montant maximal du tarif atteint', duration_max: 'durée maximale atteinte', budget_exhausted: 'budget mensuel épuisé', liveness_lost: 'connexion perdue',
         consent_withdrawn: 'accord retiré', quote_expired: 'tarif expiré',
       },
     },
@@ -251,7 +253,7 @@ export const STRINGS = {
       statusNames: { queued: 'Waiting', active: 'Active', on_hold: 'On hold', ended: 'Ended', rated: 'Billed' },
       endReasons: {
         user: 'the user left', advisor: 'ended by the advisor', operator: 'stopped by the operator', cap_reached: 'cap reached',
-        max_cost: "tariff's maximum reached", budget_exhausted: 'monthly budget used up', liveness_lost: 'connection lost',
+        max_cost: "tariff's maximum reached", duration_max: 'longest session reached', budget_exhausted: 'monthly budget used up', liveness_lost: 'connection lost',
         consent_withdrawn: 'consent withdrawn', quote_expired: 'price expired',
       },
     },

@@ -32,6 +32,7 @@ interface LiveConnectionOptions {
 interface LiveConnection { start(): void; resync(): void; stop(): void; lastSeq: number }
 interface LiveModule {
   LIVE_RECONNECT_DELAY_MS_MIN: number;
+  LIVE_PING_INTERVAL_MS: number;
   initialLiveState(): Record<string, any>;
   reduceLive(state: Record<string, any>, message: unknown): { state: Record<string, any>; effects: LiveEffect[] };
   LiveConnection: new (options: LiveConnectionOptions) => LiveConnection;

@@ -18,7 +18,7 @@ interface EndDeps {
 }
 
 export async function endAndRate(deps: EndDeps, live: LiveSession, reason: EndReason, atMs: number): Promise<Result<{ billedMinor: bigint }, SessionError>> {
-  // A session never runs past its cap stop, whenever the stop is noticed.
+  // A session never runs past its planned stop (cap, maxCost, a day), whenever the stop is noticed.
   const capped = live.stopAtMs !== null && atMs > live.stopAtMs;
   const ended = end(live.session, capped ? live.stopReason : reason, capped ? (live.stopAtMs ?? atMs) : atMs);
   if (!ended.ok) return ended;

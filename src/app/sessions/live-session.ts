@@ -4,6 +4,7 @@
  */
 import type { BillingCurve, Session, Tariff } from '../../domain/index.ts';
 import type { TimerHandle } from '../ports/index.ts';
+import type { CapPlan } from './cap-plan.ts';
 
 export interface LiveSession {
   session: Session;
@@ -15,8 +16,9 @@ export interface LiveSession {
   chain: Promise<unknown>;
   tick: TimerHandle | null;
   timers: TimerHandle[];
+  /** The planned stop (cap, maxCost or the longest session) and why, from capPlan. */
   stopAtMs: number | null;
-  stopReason: 'cap_reached' | 'max_cost';
+  stopReason: CapPlan['stopReason'];
   /** Proof of life as last persisted (the older side), to throttle heartbeat writes. */
   persistedProofMs: number;
   /** The billed amount as a function of metered seconds while the run in progress goes on (null when not metering). */

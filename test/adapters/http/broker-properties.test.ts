@@ -411,6 +411,9 @@ function checkReason(
       assert.ok(rate(p.tariff, model.connectAtMs ?? endMs, more).billed.toMinorUnits() > capMinor, 'the cap stop is the last second that fits');
       return;
     }
+    case 'duration_max':
+      assert.equal(s.session.intervals.reduce((sum, i) => sum + i.seconds, 0), 86_400, 'the longest session: a day of metering');
+      return;
     case 'budget_exhausted': case 'consent_withdrawn': case 'quote_expired':
       assert.fail(`unexpected end reason ${reason} for a connected session`);
   }

@@ -15,12 +15,20 @@ export interface Watcher {
 export interface WatchOptions {
   /** Called on each message as it arrives, before the next one is read. */
   readonly onMessage?: (message: any) => void;
+  /** The Origin header of a browser page. */
+  readonly origin?: string;
+  /** Other request headers (a credential in `Authorization`, say). */
+  readonly headers?: Record<string, string>;
+  /** False: the client answers no WebSocket ping by itself. */
+  readonly autoPong?: boolean;
 }
 
 /** Opens `/v1/live?<query>` on the harness's server; rejects with `HTTP <status>` when the upgrade is refused. */
 export function openWatcher(h: HttpHarness, query: string, options: WatchOptions = {}): Promise<Watcher> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`${h.server.url.replace('http', 'ws')}/v1/live?${query}`);
+    const ws = new WebSocket(`${h.server.url.replace('http', 'ws')}/v1/live?${query}`, {
+      ...(options.origin === undefined ? {} : { origin: options.origin }), headers: options.headers ?? {}, autoPong: options.autoPong ?? true,
+    });
     const messages: any[] = [];
     const closed = new Promise<{ code: number; reason: string }>((done) => { ws.on('close', (code, reason) => { done({ code, reason: reason.toString() }); }); });
     ws.on('message', (data: Buffer) => {

@@ -1,29 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import WebSocket from 'ws';
 import { describeEachDatabase } from '../../support/databases.ts';
 import { type HttpHarness, startHarness } from '../../support/http-harness.ts';
+import { openWatcher, until } from '../../support/live-watcher.ts';
+
+/** Opens a watcher with extra request headers. */
+const open = (h: HttpHarness, query: string, headers: Record<string, string> = {}) => openWatcher(h, query, { headers });
 
 const START_MS = Date.parse('2026-10-06T08:00:00Z');
-
-interface Watcher { ws: WebSocket; messages: any[]; closed: Promise<{ code: number; reason: string }> }
-
-function open(h: HttpHarness, query: string, headers: Record<string, string> = {}): Promise<Watcher> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`${h.server.url.replace('http', 'ws')}/v1/live?${query}`, { headers });
-    const messages: any[] = [];
-    const closed = new Promise<{ code: number; reason: string }>((done) => { ws.on('close', (code, reason) => { done({ code, reason: reason.toString() }); }); });
-    ws.on('message', (data: Buffer) => { messages.push(JSON.parse(data.toString('utf8'))); });
-    ws.once('open', () => { resolve({ ws, messages, closed }); });
-    ws.once('unexpected-response', (_req, res) => { reject(new Error(`HTTP ${res.statusCode}`)); });
-    ws.once('error', reject);
-  });
-}
-
-async function until(predicate: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 200 && !predicate(); i += 1) await new Promise((r) => setTimeout(r, 10));
-  assert.ok(predicate(), what);
-}
 
 describeEachDatabase('live: the WebSocket feed with a real ws client', ({ target }) => {
   let h: HttpHarness;

@@ -11,6 +11,7 @@ import { LIVE_REPLAY_MESSAGES_MAX } from '../../../src/adapters/live/limits.ts';
 import { Money } from '../../../src/domain/index.ts';
 import { describeEachDatabase } from '../../support/databases.ts';
 import { type HttpHarness, startHarness } from '../../support/http-harness.ts';
+import { assertContiguous, ofType, openWatcher as open, until, type Watcher } from '../../support/live-watcher.ts';
 
 /** Tuesday 2026-10-06 10:00 Paris: the day band of kiosque-paliers, 0.53 EUR per started minute. */
 const START_MS = Date.parse('2026-10-06T08:00:00Z');
@@ -18,52 +19,10 @@ const WIDGET_ORIGIN = 'https://widget.example';
 /** The demo offer's twin that bills hold time (set up through the store). */
 const HOLD_BILLED_OFFER = 'off_windows_help_hold_billed';
 
-interface Watcher {
-  readonly ws: WebSocket;
-  readonly messages: any[];
-  readonly closed: Promise<{ code: number; reason: string }>;
-}
-
-interface OpenOptions {
-  readonly origin?: string;
-  /** False: the client answers no WebSocket ping by itself. */
-  readonly autoPong?: boolean;
-  /** Called on each message as it arrives, before the next one is read. */
-  readonly onMessage?: (message: any) => void;
-}
-
-function open(h: HttpHarness, query: string, options: OpenOptions = {}): Promise<Watcher> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`${h.server.url.replace('http', 'ws')}/v1/live?${query}`, {
-      ...(options.origin === undefined ? {} : { origin: options.origin }), autoPong: options.autoPong ?? true,
-    });
-    const messages: any[] = [];
-    const closed = new Promise<{ code: number; reason: string }>((done) => { ws.on('close', (code, reason) => { done({ code, reason: reason.toString() }); }); });
-    ws.on('message', (data: Buffer) => {
-      const message = JSON.parse(data.toString('utf8'));
-      messages.push(message);
-      options.onMessage?.(message);
-    });
-    ws.once('open', () => { resolve({ ws, messages, closed }); });
-    ws.once('unexpected-response', (_req, res) => { reject(new Error(`HTTP ${res.statusCode ?? 0}`)); });
-    ws.once('error', reject);
-  });
-}
-
-async function until(predicate: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-  assert.ok(predicate(), what);
-}
-
-const ofType = (watcher: Watcher, type: string): any[] => watcher.messages.filter((m) => m.type === type);
 /** Messages that belong to the session's sequence (not `pong` or `error`), after the first snapshot. */
 const sequenced = (watcher: Watcher): any[] => watcher.messages.slice(1).filter((m) => typeof m.seq === 'number');
 const lastSeq = (watcher: Watcher): number => Math.max(...watcher.messages.filter((m) => typeof m.seq === 'number').map((m) => m.seq as number));
 
-function assertContiguous(messages: readonly any[], fromSeq: number, what: string): void {
-  assert.deepEqual(messages.map((m) => m.seq as number), messages.map((_, i) => fromSeq + i), `${what}: seq grows by one`);
-}
 
 describeEachDatabase('live protocol: seq and resume, holds, watchers, Origin, backpressure', ({ target }) => {
   let h: HttpHarness;

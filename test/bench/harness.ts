@@ -38,6 +38,26 @@ export function measure(name: string, operation: () => unknown, durationMs = 150
   return { name, opsPerSecond: 1e9 / nsPerOp, nsPerOp };
 }
 
+/**
+ * The cost of `subject` relative to `reference`, measured in alternating short rounds so that a
+ * change of load on the machine weighs on both alike: the median of the per-round ratios of
+ * nanoseconds per operation.
+ */
+export function pairedCostRatio(reference: () => unknown, subject: () => unknown, rounds = 9, roundMs = 300): { ratio: number; referenceNs: number; subjectNs: number } {
+  const ratios: number[] = [];
+  const referenceNs: number[] = [];
+  const subjectNs: number[] = [];
+  for (let round = 0; round < rounds; round += 1) {
+    const a = measure('reference', reference, roundMs).nsPerOp;
+    const b = measure('subject', subject, roundMs).nsPerOp;
+    referenceNs.push(a);
+    subjectNs.push(b);
+    ratios.push(b / a);
+  }
+  const median = (values: number[]): number => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)] ?? Number.NaN;
+  return { ratio: median(ratios), referenceNs: median(referenceNs), subjectNs: median(subjectNs) };
+}
+
 /** Records and prints a figure with its target. */
 export function report(label: string, value: string, target: string, ok: boolean): void {
   verdicts.push({ label, value, target, ok });

@@ -7,11 +7,12 @@ import { allVerdicts } from './harness.ts';
 import { runLiveBenchmarks } from './live.bench.ts';
 import { runRatingBenchmarks } from './rating.bench.ts';
 import { runReconcileBenchmarks } from './reconcile.bench.ts';
+import { runSettlementBenchmarks } from './settlement.bench.ts';
 import { runStorageBenchmarks } from './storage.bench.ts';
 
 const suites: Record<string, () => void | Promise<void>> = {
   rating: runRatingBenchmarks, storage: runStorageBenchmarks, broker: runBrokerBenchmarks, live: runLiveBenchmarks,
-  reconcile: runReconcileBenchmarks,
+  reconcile: runReconcileBenchmarks, settlement: runSettlementBenchmarks,
 };
 const only = process.argv.slice(2);
 

@@ -26,7 +26,6 @@ import {
 } from '../support/settlement-world.ts';
 
 export const PERIOD = '2026-10';
-export const DBG: number[] = [];
 export const CHARGES = 1_000_000;
 /** Charges written per generation transaction (with their journals and postings). */
 const CHARGES_PER_BATCH = 50_000;
@@ -270,14 +269,13 @@ export function generateSqlite(sqlite: SqliteDatabase.Database, templates: reado
   const sql = generationSql('sqlite');
   const statements = [sqlite.prepare(sql.journals), sqlite.prepare(sql.postings), sqlite.prepare(sql.charges)];
   const { startMs, stepMs } = monthSpread();
-  sqlite.pragma('synchronous = OFF'); if (process.env['DBG_J']) { sqlite.pragma('journal_mode = OFF'); } if (process.env['DBG_I']) sqlite.exec('drop index ledger_postings_account');
+  sqlite.pragma('synchronous = OFF');
   try {
     for (const [lo, hi] of batches()) {
-      sqlite.transaction(() => { for (const [k, statement] of statements.entries()) { const t0 = performance.now(); statement.run({ lo: BigInt(lo), hi: BigInt(hi), start: BigInt(startMs), step: BigInt(stepMs) }); DBG[k] = (DBG[k] ?? 0) + performance.now() - t0; } })();
+      const values = { lo: BigInt(lo), hi: BigInt(hi), start: BigInt(startMs), step: BigInt(stepMs) };
+      sqlite.transaction(() => { for (const statement of statements) statement.run(values); })();
       if ((hi + 1) % 200_000 === 0) progress(`${(hi + 1).toLocaleString('en-US')} charges`);
     }
-    if (process.env['DBG_I']) { const t0 = performance.now(); sqlite.exec('create index ledger_postings_account on ledger_postings (account, currency)'); progress(`index ${performance.now() - t0}`); }
-    if (process.env['DBG_J']) sqlite.pragma('journal_mode = WAL');
     const balances = expectedBalances(templates);
     const insertBalance = sqlite.prepare("insert into ledger_balances (account, currency, balance_minor) values (?, 'EUR', ?)");
     sqlite.transaction(() => { for (const [account, minor] of balances) insertBalance.run(account, minor); })();
@@ -308,7 +306,10 @@ export async function generatePostgres(client: pg.ClientBase, templates: readonl
   const { startMs, stepMs } = monthSpread();
   for (const [lo, hi] of batches()) {
     await client.query('begin');
-    for (const text of [sql.journals, sql.postings, sql.charges]) await client.query(text, [lo, hi, startMs, stepMs]);
+    // The postings take no instants: only lo and hi ($1, $2).
+    await client.query(sql.journals, [lo, hi, startMs, stepMs]);
+    await client.query(sql.postings, [lo, hi]);
+    await client.query(sql.charges, [lo, hi, startMs, stepMs]);
     await client.query('commit');
     if ((hi + 1) % 200_000 === 0) progress(`${(hi + 1).toLocaleString('en-US')} charges`);
   }

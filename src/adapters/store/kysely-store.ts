@@ -11,7 +11,7 @@ import type {
   Agreement, ApiKey, Carrier, Consent, Journal, JournalDraft, Merchant, Offer, Quote, Refund, Session, SessionEvent, SessionRating, Subscriber, Tariff,
 } from '../../domain/index.ts';
 import type {
-  CloseCharge, CloseSettlement, IdempotentResponse, ListCharges, ListSessions, PayoutSource, PlaceHold, SettlementScope, Store,
+  CloseCharge, CloseDecision, IdempotentResponse, ListCharges, ListSessions, PayoutSource, PlaceHold, SettlementData, SettlementScope, Store,
 } from '../../app/ports/index.ts';
 import * as billing from './billing-queries.ts';
 import * as charges from './charge-queries.ts';
@@ -139,8 +139,14 @@ export class KyselyStore implements Store {
   insertRefund(refund: Refund, journal: JournalDraft) { return this.write((db) => sessions.insertRefund(db, this.dialect, refund, journal)); }
   listRefunds(chargeId: string) { return sessions.listRefunds(this.db, chargeId); }
 
+  earliestChargeAtMs() { return settlement.earliestChargeAtMs(this.db); }
   settlementData(scopes: readonly SettlementScope[]) { return settlement.settlementData(this.db, this.dialect, this.inTransaction ? null : this.sqlitePath, scopes); }
-  closeSettlement(close: CloseSettlement) { return this.write((db) => settlement.closeSettlement(db, close)); }
+  closeSettlement<R>(period: string, scopes: readonly SettlementScope[], decide: (data: SettlementData) => CloseDecision<R> | Promise<CloseDecision<R>>) {
+    const input = { period, scopes, decide };
+    // Inside a transaction, or on SQLite without a file (no worker can open it): on this connection, in one transaction.
+    if (this.inTransaction || (this.dialect === 'sqlite' && this.sqlitePath === null)) return this.write((db) => settlement.closeSettlementIn(db, this.dialect, input));
+    return settlement.closeSettlement(this.db, this.dialect, this.sqlitePath, input);
+  }
   getSettlementRun(by: { period: string } | { id: string }) { return settlement.getSettlementRun(this.db, by); }
   getStatement(id: string) { return settlement.getStatement(this.db, id); }
   listSettlementRuns() { return settlement.listSettlementRuns(this.db); }

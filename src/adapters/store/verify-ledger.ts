@@ -29,7 +29,7 @@ export const LEDGER_CHECKS = [
   'journal_unbalanced', 'posting_without_journal', 'journal_too_few_postings', 'balance_mismatch', 'balance_missing',
   'charge_journal_missing', 'charge_journal_wrong_kind', 'charge_receivable_mismatch', 'charge_split_mismatch',
   'refund_journal_missing', 'hold_status_unknown', 'hold_posted_mismatch', 'hold_voided_with_posting', 'hold_pending_with_charge',
-  'reversal_target_missing',
+  'budget_exceeded', 'reversal_target_missing', 'statement_ledger_mismatch',
 ] as const;
 export type LedgerCheck = (typeof LEDGER_CHECKS)[number];
 
@@ -48,6 +48,7 @@ export interface LedgerCounts {
   readonly charges: number;
   readonly refunds: number;
   readonly holds: number;
+  readonly statements: number;
 }
 
 export interface LedgerReport {
@@ -265,6 +266,103 @@ async function reversalsWithoutTarget(db: Db): Promise<LedgerBreach[]> {
     : `${r.kind} journal reverses ${r.reverses_journal_id}, which does not exist`));
 }
 
+/**
+ * A subscriber's month never takes more than its monthly cap: what its sessions posted plus what
+ * pending holds reserve (docs/ledger.md, budget holds). Placing a hold checks it under a lock;
+ * this finds a month that got past the check.
+ */
+async function monthsOverBudget(db: Db): Promise<LedgerBreach[]> {
+  const used = sql<SqlInteger>`sum(case when h.status = 'posted' then coalesce(h.posted_minor, 0) when h.status = 'pending' then h.amount_minor else 0 end)`;
+  const rows = await db.selectFrom('holds as h').innerJoin('subscribers as s', 's.id', 'h.subscriber_id')
+    .select(['h.subscriber_id', 'h.period', 's.monthly_cap_minor', 's.currency', used.as('used_minor')])
+    .groupBy(['h.subscriber_id', 'h.period', 's.monthly_cap_minor', 's.currency'])
+    .having(used, '>', (eb) => eb.ref('s.monthly_cap_minor'))
+    .orderBy('h.subscriber_id').orderBy('h.period').limit(ROWS_MAX).execute();
+  return rows.map((r) => breach('budget_exceeded', [r.subscriber_id],
+    `${r.period}: posted and held ${show(r.used_minor)} ${r.currency} minor units, above the monthly cap of ${show(r.monthly_cap_minor)}`));
+}
+
+/** A decimal string of the statement body ("12.34", as Money writes minor units) as minor units, or NULL when it is not one. */
+function bodyMinor(dialect: DialectName, text: RawBuilder<string | null>): RawBuilder<SqlInteger | null> {
+  return dialect === 'postgres'
+    ? sql`case when ${text} ~ '^-?[0-9]{1,17}(\.[0-9]{1,4})?$' then replace(${text}, '.', '')::bigint end`
+    : sql`case when ${text} glob '*[0-9]*' and ${text} not glob '*[^-0-9.]*' then cast(replace(${text}, '.', '') as integer) end`;
+}
+
+/** Where a statement keeps a figure: charges minus refunds, of its own period and of every adjustment. */
+function statementFigure(dialect: DialectName, key: string): RawBuilder<SqlInteger | null> {
+  if (dialect === 'postgres') {
+    const at = (json: RawBuilder<unknown>, side: string): RawBuilder<SqlInteger | null> => bodyMinor(dialect, sql<string | null>`${json} #>> ${sql.lit(`{${side},${key}}`)}`);
+    const body = sql`s.body_json::jsonb`;
+    return sql`${at(body, 'charges')} - ${at(body, 'refunds')} + coalesce((select sum(${at(sql`a`, 'charges')} - ${at(sql`a`, 'refunds')})
+      from jsonb_array_elements(${body} -> 'adjustments') a), 0)`;
+  }
+  const at = (json: RawBuilder<unknown>, side: string): RawBuilder<SqlInteger | null> => bodyMinor(dialect, sql<string | null>`json_extract(${json}, ${sql.lit(`$.${side}.${key}`)})`);
+  return sql`case when json_valid(s.body_json) then ${at(sql`s.body_json`, 'charges')} - ${at(sql`s.body_json`, 'refunds')}
+    + coalesce((select sum(${at(sql`a.value`, 'charges')} - ${at(sql`a.value`, 'refunds')}) from json_each(s.body_json, '$.adjustments') a), 0) end`;
+}
+
+/**
+ * The figures a statement's items posted, from their journals, in the sense of a charge (a
+ * refund's journal posts its parts negated): the accounts of docs/ledger.md, read for the
+ * statement's parties — a carrier statement (debtor billing carrier b, creditor hosting carrier
+ * h) or a merchant statement (debtor h, creditor merchant m).
+ */
+const LEDGER_FIGURES = sql`
+  sum(case when p.account like 'subscriber:%:receivable' then p.amount_minor else 0 end) as gross,
+  -sum(case when (s.kind = 'carrier' and p.account = 'carrier:' || s.debtor_id || ':vat_payable')
+    or (s.kind = 'merchant' and p.account like 'carrier:%:vat_payable') then p.amount_minor else 0 end) as vat,
+  -sum(case when p.account like 'carrier:%:revenue' and p.account <> 'carrier:' || (case when s.kind = 'carrier' then s.creditor_id else s.debtor_id end) || ':revenue'
+    and (s.kind = 'merchant' or p.account = 'carrier:' || s.debtor_id || ':revenue') then p.amount_minor else 0 end) as fees,
+  -sum(case when p.account = 'carrier:' || (case when s.kind = 'carrier' then s.creditor_id else s.debtor_id end) || ':revenue' then p.amount_minor else 0 end) as hosting,
+  -sum(case when (s.kind = 'carrier' and p.account like 'merchant:%:payable')
+    or (s.kind = 'merchant' and p.account = 'merchant:' || s.creditor_id || ':payable') then p.amount_minor else 0 end) as merchant,
+  -sum(case when (s.kind = 'carrier' and p.account = 'carrier:' || s.debtor_id || ':owes:' || s.creditor_id)
+    or (s.kind = 'merchant' and p.account = 'merchant:' || s.creditor_id || ':payable') then p.amount_minor else 0 end) as due`;
+
+/** The figures the check compares, and how a breach names them. */
+const FIGURE_NAMES = { due: 'amount due', gross: 'gross', vat: 'VAT', fees: 'fees', hosting: 'hosting share', merchant: 'merchant share' } as const;
+type Figure = keyof typeof FIGURE_NAMES;
+/** A statement's figures (`_s`, NULL when its body does not hold one) beside its items' postings (`_l`). */
+type FigureRow = { id: string } & Record<`${Figure}_s`, SqlInteger | null> & Record<`${Figure}_l`, SqlInteger>;
+
+/**
+ * Every closed statement equals the ledger for its items (issue 6 §2): its amount due, and the
+ * gross, VAT, the billing carrier's fees (collection fee + bad-debt allowance + interconnect),
+ * the hosting and the merchant shares of its body, each net of refunds and with its adjustments,
+ * against the postings of the journals of the charges and refunds it settled.
+ */
+async function statementsNotMatchingLedger(db: Db, dialect: DialectName): Promise<LedgerBreach[]> {
+  const figure = (key: string): RawBuilder<SqlInteger | null> => statementFigure(dialect, key);
+  const { rows } = await sql<FigureRow>`
+    select * from (
+      select s.id, s.amount_due_minor as due_s, ${figure('gross')} as gross_s, ${figure('vat')} as vat_s,
+        ${figure('collectionFee')} + ${figure('badDebtAllowance')} + ${figure('interconnect')} as fees_s, ${figure('hostingShare')} as hosting_s,
+        ${figure('merchantShare')} as merchant_s,
+        coalesce(l.due, 0) as due_l, coalesce(l.gross, 0) as gross_l, coalesce(l.vat, 0) as vat_l, coalesce(l.fees, 0) as fees_l,
+        coalesce(l.hosting, 0) as hosting_l, coalesce(l.merchant, 0) as merchant_l
+      from statements s left join (
+        select i.statement_id, ${LEDGER_FIGURES}
+        from statement_items i
+        join statements s on s.id = i.statement_id
+        left join charges c on i.item_type = 'charge' and c.id = i.item_id
+        left join refunds r on i.item_type = 'refund' and r.id = i.item_id
+        join ledger_postings p on p.journal_id = coalesce(c.journal_id, r.journal_id)
+        group by i.statement_id) l on l.statement_id = s.id) f
+    where due_s <> due_l or gross_s is null or gross_s <> gross_l or vat_s is null or vat_s <> vat_l or fees_s is null or fees_s <> fees_l
+      or hosting_s is null or hosting_s <> hosting_l or merchant_s is null or merchant_s <> merchant_l
+    order by id limit ${ROWS_MAX}`.execute(db);
+  return rows.map((r) => {
+    const differences = (Object.keys(FIGURE_NAMES) as Figure[]).flatMap((key) => {
+      const statement = r[`${key}_s`];
+      const ledger = r[`${key}_l`];
+      if (statement !== null && asBigInt(statement) === asBigInt(ledger)) return [];
+      return [`${FIGURE_NAMES[key]} ${statement === null ? 'unreadable' : show(statement)} in the statement, ${show(ledger)} in the ledger`];
+    });
+    return breach('statement_ledger_mismatch', [r.id], `in minor units, ${differences.join('; ')}`);
+  });
+}
+
 const CHECKS: Readonly<Record<LedgerCheck, (db: Db, dialect: DialectName) => Promise<LedgerBreach[]>>> = {
   journal_unbalanced: unbalancedJournals,
   posting_without_journal: postingsWithoutJournal,
@@ -280,7 +378,9 @@ const CHECKS: Readonly<Record<LedgerCheck, (db: Db, dialect: DialectName) => Pro
   hold_posted_mismatch: postedHoldsNotMatchingCharge,
   hold_voided_with_posting: voidedHoldsWithPosting,
   hold_pending_with_charge: pendingHoldsWithCharge,
+  budget_exceeded: monthsOverBudget,
   reversal_target_missing: reversalsWithoutTarget,
+  statement_ledger_mismatch: statementsNotMatchingLedger,
 };
 
 async function countRows(db: Db): Promise<LedgerCounts> {
@@ -290,7 +390,7 @@ async function countRows(db: Db): Promise<LedgerCounts> {
   };
   return {
     journals: await count('ledger_journals'), postings: await count('ledger_postings'), balances: await count('ledger_balances'),
-    charges: await count('charges'), refunds: await count('refunds'), holds: await count('holds'),
+    charges: await count('charges'), refunds: await count('refunds'), holds: await count('holds'), statements: await count('statements'),
   };
 }
 

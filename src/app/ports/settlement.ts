@@ -1,48 +1,43 @@
 /** The storage port of settlement: SQL aggregates in, closed runs out. */
-import type { Currency, StatementKind, Totals, Waterfall } from '../../domain/index.ts';
+import type { Currency, LedgerAccountSum, StatementAggregate, StatementKind } from '../../domain/index.ts';
 
-/** Debtors that share a time zone, and the period's bounds in it. */
-export interface SettlementScope {
-  readonly kind: StatementKind;
+/** A month an item may belong to, with its first instant in the debtors' time zone. */
+export interface PeriodStart {
+  readonly period: string;
+  readonly startMs: number;
+}
+
+/**
+ * Debtors that share a time zone, and the run's period in it: `[startMs, endMs)`. An item of the
+ * zone belongs to the latest of `periods` (newest first, the run's own first, back to the month
+ * of the earliest charge) whose start it is at or after; an item rated before the last of them is
+ * left to a later run.
+ */
+export interface ZoneScope {
   readonly debtorIds: readonly string[];
   readonly startMs: number;
   readonly endMs: number;
+  readonly periods: readonly PeriodStart[];
 }
 
-export interface PairKey {
+/** What a run settles of one kind of statement: its debtors, zone by zone (at least one). */
+export interface SettlementScope {
   readonly kind: StatementKind;
-  readonly debtorId: string;
-  readonly creditorId: string;
-  readonly currency: Currency;
+  readonly zones: readonly ZoneScope[];
 }
 
-/** Aggregates of the period's own unsettled items, per pair. */
-export interface CurrentAggregate extends PairKey {
-  readonly itemType: 'charge' | 'refund';
-  readonly totals: Totals;
-}
+/**
+ * What the ledger posted, for a pair's unsettled items of one type, on one account: the sum of
+ * the postings of their journals (subscribers' receivables summed as one, `SUBSCRIBER_RECEIVABLES`).
+ */
+export type LedgerSum = LedgerAccountSum;
 
-/** An unsettled item of an earlier period (settled now as an adjustment). */
-export interface LateItem extends PairKey {
-  readonly itemType: 'charge' | 'refund';
-  readonly itemId: string;
-  /** When its charge was rated: it decides the period the item belongs to. */
-  readonly chargeCreatedAtMs: number;
-  readonly billedSeconds: bigint;
-  readonly split: Waterfall;
-}
-
-/** What the ledger says the same items put on the debtor's account towards the creditor. */
-export interface LedgerSum {
-  readonly kind: StatementKind;
-  readonly debtorId: string;
-  readonly creditorId: string;
-  readonly postedMinor: bigint;
-}
-
+/**
+ * The run's data, read on one snapshot: the unsettled items' aggregates per pair, item type and
+ * the period they belong to, and the ledger's postings of the same items.
+ */
 export interface SettlementData {
-  readonly current: readonly CurrentAggregate[];
-  readonly late: readonly LateItem[];
+  readonly items: readonly StatementAggregate[];
   readonly ledger: readonly LedgerSum[];
 }
 
@@ -64,19 +59,32 @@ export interface StoredRun {
   readonly reportJson: string;
 }
 
+/** A closed run and its statements, to be stored with the items they settle. */
 export interface CloseSettlement {
   readonly run: StoredRun;
   readonly statements: readonly StoredStatement[];
-  readonly scopes: readonly SettlementScope[];
-  /** Late items with the statement and period they are settled in. */
-  readonly lateItems: readonly { readonly kind: StatementKind; readonly itemType: 'charge' | 'refund'; readonly itemId: string; readonly statementId: string; readonly homePeriod: string }[];
 }
 
+/** What a close does with the data of its snapshot: store the run (and answer `result`), or refuse. */
+export type CloseDecision<R> = { readonly close: CloseSettlement; readonly result: R } | { readonly refuse: R };
+
+/** How a close ended: stored, refused by its decision, or found already closed (nothing read). */
+export type CloseOutcome<R> = { readonly outcome: 'closed' | 'refused'; readonly result: R } | { readonly outcome: 'already_closed' };
+
 export interface SettlementStore {
-  /** Runs the settlement aggregates of `scopes` (without blocking the event loop on SQLite). */
+  /** When the earliest charge was rated (null: there is none): how far back late items may go. */
+  earliestChargeAtMs(): Promise<number | null>;
+  /** Reads the data of `scopes` on one snapshot (on SQLite in a worker thread: the event loop is never held). */
   settlementData(scopes: readonly SettlementScope[]): Promise<SettlementData>;
-  /** Stores a closed run, its statements and the items they settle, in one transaction. */
-  closeSettlement(close: CloseSettlement): Promise<'closed' | 'already_closed'>;
+  /**
+   * Closes `period`: reads the data of `scopes` on one snapshot, asks `decide`, and stores the
+   * run, its statements and exactly the items that data counted, in one transaction (anything
+   * committed meanwhile is left to a later period; `decide` may be asked again when another close
+   * settled items meanwhile). `already_closed` when the period has a run. Never blocks the event
+   * loop: on SQLite in worker threads (the process's other queries wait while it writes), on
+   * PostgreSQL at REPEATABLE READ.
+   */
+  closeSettlement<R>(period: string, scopes: readonly SettlementScope[], decide: (data: SettlementData) => CloseDecision<R> | Promise<CloseDecision<R>>): Promise<CloseOutcome<R>>;
   getSettlementRun(by: { readonly period: string } | { readonly id: string }): Promise<StoredRun | null>;
   getStatement(id: string): Promise<(StoredStatement & { readonly runId: string; readonly period: string }) | null>;
   listSettlementRuns(): Promise<StoredRun[]>;

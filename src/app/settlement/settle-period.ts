@@ -4,10 +4,11 @@
  * over in every zone — the close that locks them. A closed period is served as stored.
  */
 import {
-  assembleStatements, assert, type Currency, err, isCurrency, net, type Netting, ok, periodBounds, periodOf, type Result, type Statement,
-  type StatementAggregate, statementFromJson, statementId, statementJson, type Totals, ZERO_TOTALS, Money,
+  assembleStatements, assert, type Currency, err, isCurrency, ledgerDiscrepancies, minorUnitsText, net, type Netting, ok, periodBounds, periodOf, type Result, type Statement,
+  statementFromJson, statementJson, Money,
 } from '../../domain/index.ts';
-import type { Clock, LateItem, SettlementScope, Store } from '../ports/index.ts';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import type { Clock, PeriodStart, SettlementData, SettlementScope, Store, ZoneScope } from '../ports/index.ts';
 
 export type SettleError = 'period_invalid' | 'period_not_over' | 'ledger_mismatch';
 
@@ -23,52 +24,54 @@ export interface SettlementReport {
   readonly json: string;
 }
 
+type Draft = Omit<SettlementReport, 'json'>;
+
 const PERIOD = /^(20[0-9]{2})-(0[1-9]|1[0-2])$/;
 
-/** Scopes of a period: the carriers grouped by time zone, once as billing carriers, once as hosts. */
-async function scopesOf(store: Store, period: string): Promise<{ scopes: SettlementScope[]; zoneOf: Map<string, string>; endMs: number }> {
-  const carriers = await store.listCarriers();
+/**
+ * The earliest period anything is settled in (PERIOD's first): an item rated before it, in its
+ * debtor's zone, belongs to no period and is never settled. Rated instants come from the clock,
+ * so there are none.
+ */
+export const SETTLEMENT_PERIOD_FIRST = '2000-01';
+
+/**
+ * The periods an item of a run of `period` may belong to: `period` and the months before it back
+ * to the month of the earliest charge (`earliestMs`, null: none), newest first, each with its
+ * start in `zone`. A charge rated earlier than all of them (stored after this was read) is left
+ * to a later run, which starts further back.
+ */
+function periodsBack(period: string, zone: string, earliestMs: number | null): PeriodStart[] {
+  const earliest = earliestMs === null ? period : periodOf(earliestMs, zone);
+  const first = earliest < SETTLEMENT_PERIOD_FIRST ? SETTLEMENT_PERIOD_FIRST : earliest;
+  const periods: PeriodStart[] = [];
+  let year = Number.parseInt(period.slice(0, 4), 10);
+  let month = Number.parseInt(period.slice(5, 7), 10);
+  for (;;) {
+    const name = `${String(year)}-${String(month).padStart(2, '0')}`;
+    periods.push({ period: name, startMs: periodBounds(name, zone).startMs });
+    if (name <= first) return periods;
+    month -= 1;
+    if (month === 0) {
+      month = 12;
+      year -= 1;
+    }
+  }
+}
+
+/** Scopes of a period: carrier statements (billing carriers' debts) and merchant statements (hosts'), the carriers grouped by time zone. */
+async function scopesOf(store: Store, period: string): Promise<{ scopes: SettlementScope[]; endMs: number }> {
+  const earliestMs = await store.earliestChargeAtMs();
   const byZone = new Map<string, string[]>();
-  const zoneOf = new Map<string, string>();
-  for (const carrier of carriers) {
-    byZone.set(carrier.timeZone, [...(byZone.get(carrier.timeZone) ?? []), carrier.id]);
-    zoneOf.set(carrier.id, carrier.timeZone);
+  for (const carrier of await store.listCarriers()) {
+    const ids = byZone.get(carrier.timeZone);
+    if (ids === undefined) byZone.set(carrier.timeZone, [carrier.id]);
+    else ids.push(carrier.id);
   }
-  const scopes: SettlementScope[] = [];
-  let endMs = 0;
-  for (const [zone, debtorIds] of [...byZone.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    const bounds = periodBounds(period, zone);
-    endMs = Math.max(endMs, bounds.endMs);
-    scopes.push({ kind: 'carrier', debtorIds, ...bounds }, { kind: 'merchant', debtorIds, ...bounds });
-  }
-  return { scopes, zoneOf, endMs };
-}
-
-function lateTotals(item: LateItem): Totals {
-  const s = item.split;
-  return {
-    ...ZERO_TOTALS, count: 1, billedSeconds: item.billedSeconds, grossMinor: s.grossMinor, vatMinor: s.vatMinor, netMinor: s.netMinor,
-    collectionFeeMinor: s.collectionFeeMinor, badDebtMinor: s.badDebtMinor, interconnectMinor: s.interconnectMinor,
-    hostingShareMinor: s.hostingCarrierShareMinor, merchantShareMinor: s.merchantShareMinor,
-  };
-}
-
-/** Every statement must equal what the ledger posted on the debtor's account towards the creditor. */
-function ledgerProblems(statements: readonly Statement[], ledger: readonly { kind: string; debtorId: string; creditorId: string; postedMinor: bigint }[]): string[] {
-  const posted = new Map<string, bigint>();
-  for (const row of ledger) {
-    const key = `${row.kind}|${row.debtorId}|${row.creditorId}`;
-    posted.set(key, (posted.get(key) ?? 0n) + row.postedMinor);
-  }
-  const problems: string[] = [];
-  for (const statement of statements) {
-    const key = `${statement.kind}|${statement.debtorId}|${statement.creditorId}`;
-    const ledgerDue = -(posted.get(key) ?? 0n);
-    if (ledgerDue !== statement.amountDueMinor) problems.push(`${statement.id}: statement ${statement.amountDueMinor}, ledger ${ledgerDue} minor units`);
-    posted.delete(key);
-  }
-  for (const [key, minor] of posted) if (minor !== 0n) problems.push(`${key}: ledger ${-minor} minor units without a statement`);
-  return problems;
+  const zones: ZoneScope[] = [...byZone.entries()].sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([zone, debtorIds]) => ({ debtorIds, ...periodBounds(period, zone), periods: periodsBack(period, zone, earliestMs) }));
+  const endMs = Math.max(0, ...zones.map((zone) => zone.endMs));
+  return { scopes: zones.length === 0 ? [] : [{ kind: 'carrier', zones }, { kind: 'merchant', zones }], endMs };
 }
 
 function nettingOf(statements: readonly Statement[]): (Netting & { currency: Currency })[] {
@@ -81,8 +84,8 @@ function nettingOf(statements: readonly Statement[]): (Netting & { currency: Cur
   }));
 }
 
-function reportJson(report: Omit<SettlementReport, 'json'>): string {
-  const money = (minor: bigint, currency: Currency): string => Money.fromMinorUnits(minor, currency).toString();
+function reportJson(report: Draft): string {
+  const money = (minor: bigint, currency: Currency): string => minorUnitsText(minor, currency);
   return JSON.stringify({
     id: report.id, period: report.period, closed: report.closed, closedAt: report.closedAtMs === null ? null : new Date(report.closedAtMs).toISOString(),
     statements: report.statements.map(statementJson),
@@ -95,44 +98,56 @@ function reportJson(report: Omit<SettlementReport, 'json'>): string {
 }
 
 /**
+ * The run of `period` from its data: the statements, checked against the ledger (every figure it
+ * holds, to the cent), and the netting. `ledger_mismatch` names the first discrepancies. Each
+ * step is milliseconds, tens the first time a process runs them (a server settles once a month):
+ * the event loop turns between them, so that no step adds to another's hold on it.
+ */
+async function runOf(period: string, data: SettlementData, closedAtMs: number | null): Promise<Result<SettlementReport, { code: 'ledger_mismatch'; detail: string }>> {
+  const statements = assembleStatements(period, data.items);
+  await yieldToEventLoop();
+  const problems = ledgerDiscrepancies(statements, data.ledger);
+  if (problems.length > 0) return err({ code: 'ledger_mismatch', detail: problems.slice(0, 10).join('; ') });
+  await yieldToEventLoop();
+  const draft: Draft = { id: `set_${period}`, period, closed: closedAtMs !== null, closedAtMs, statements, netting: nettingOf(statements) };
+  const json = reportJson(draft);
+  await yieldToEventLoop();
+  return ok({ ...draft, json });
+}
+
+/**
  * Settles `period` ("YYYY-MM"): a draft, or with `close` the locked statements. Refusals:
  * `period_invalid`, `period_not_over` (closing before the month ended in every carrier's zone),
  * `ledger_mismatch` (a statement differs from the ledger: nothing is closed).
+ *
+ * A close reads, checks and stores in one transaction (`Store.closeSettlement`): the items it
+ * marks settled are exactly those its statements count, and an item committed meanwhile is left
+ * to a later period.
  */
 export async function settlePeriod(deps: { readonly store: Store; readonly clock: Clock }, input: { readonly period: string; readonly close: boolean })
   : Promise<Result<SettlementReport, { code: SettleError; detail: string }>> {
   if (!PERIOD.test(input.period)) return err({ code: 'period_invalid', detail: 'a period is YYYY-MM' });
   const stored = await deps.store.getSettlementRun({ period: input.period });
   if (stored !== null) return ok(storedReport(stored.reportJson));
-  const { scopes, zoneOf, endMs } = await scopesOf(deps.store, input.period);
+  const { scopes, endMs } = await scopesOf(deps.store, input.period);
   const now = deps.clock.nowMs();
   if (input.close && now < endMs) return err({ code: 'period_not_over', detail: `${input.period} ends at ${new Date(endMs).toISOString()} in the last carrier's zone` });
-  const data = await deps.store.settlementData(scopes);
-  const lateRows: StatementAggregate[] = data.late.map((item) => ({
-    kind: item.kind, debtorId: item.debtorId, creditorId: item.creditorId, currency: item.currency, itemType: item.itemType,
-    homePeriod: periodOf(item.chargeCreatedAtMs, zoneOf.get(item.debtorId) ?? 'UTC'), totals: lateTotals(item),
-  }));
-  const statements = assembleStatements(input.period, [...data.current.map((row) => ({ ...row, homePeriod: input.period })), ...lateRows]);
-  const problems = ledgerProblems(statements, data.ledger);
-  if (problems.length > 0) return err({ code: 'ledger_mismatch', detail: problems.slice(0, 10).join('; ') });
-  const draft = { id: `set_${input.period}`, period: input.period, closed: input.close, closedAtMs: input.close ? now : null, statements, netting: nettingOf(statements) };
-  const json = reportJson(draft);
-  if (!input.close) return ok({ ...draft, json });
-  const outcome = await deps.store.closeSettlement({
-    run: { id: draft.id, period: input.period, closedAtMs: now, reportJson: json },
-    statements: statements.map((s) => ({ id: s.id, kind: s.kind, debtorId: s.debtorId, creditorId: s.creditorId, currency: s.currency, amountDueMinor: s.amountDueMinor, bodyJson: JSON.stringify(statementJson(s)) })),
-    scopes,
-    lateItems: data.late.map((item, index) => ({
-      kind: item.kind, itemType: item.itemType, itemId: item.itemId, statementId: statementId(input.period, item.kind, item.debtorId, item.creditorId),
-      homePeriod: lateRows[index]?.homePeriod ?? input.period,
-    })),
+  await yieldToEventLoop();
+  if (!input.close) return runOf(input.period, await deps.store.settlementData(scopes), null);
+  type Run = Awaited<ReturnType<typeof runOf>>;
+  const outcome = await deps.store.closeSettlement<Run>(input.period, scopes, async (data) => {
+    const run = await runOf(input.period, data, now);
+    if (!run.ok) return { refuse: run };
+    const statements = run.value.statements.map((s) => ({
+      id: s.id, kind: s.kind, debtorId: s.debtorId, creditorId: s.creditorId, currency: s.currency, amountDueMinor: s.amountDueMinor,
+      bodyJson: JSON.stringify(statementJson(s)),
+    }));
+    return { close: { run: { id: run.value.id, period: input.period, closedAtMs: now, reportJson: run.value.json }, statements }, result: run };
   });
-  if (outcome === 'already_closed') {
-    const winner = await deps.store.getSettlementRun({ period: input.period });
-    assert(winner !== null, 'a run closed concurrently is stored');
-    return ok(storedReport(winner.reportJson));
-  }
-  return ok({ ...draft, json });
+  if (outcome.outcome !== 'already_closed') return outcome.result;
+  const winner = await deps.store.getSettlementRun({ period: input.period });
+  assert(winner !== null, 'a run closed concurrently is stored');
+  return ok(storedReport(winner.reportJson));
 }
 
 interface StoredReportJson {

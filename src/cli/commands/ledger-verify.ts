@@ -27,7 +27,8 @@ export function formatLedgerSummary(report: LedgerReport, database: string): str
   const lines = [
     `ledger verify: ${database}`,
     `checked ${plural(checked.journals, 'journal')}, ${plural(checked.postings, 'posting')}, ${plural(checked.balances, 'balance')}, `
-      + `${plural(checked.charges, 'charge')}, ${plural(checked.refunds, 'refund')}, ${plural(checked.holds, 'hold')} against ${plural(report.checks.length, 'check')}`,
+      + `${plural(checked.charges, 'charge')}, ${plural(checked.refunds, 'refund')}, ${plural(checked.holds, 'hold')}, ${plural(checked.statements, 'statement')} `
+      + `against ${plural(report.checks.length, 'check')}`,
   ];
   if (report.ok) return `${[...lines, 'ok: every invariant holds'].join('\n')}\n`;
   lines.push(`${plural(report.breaches.length, 'breach', 'breaches')}${report.truncatedChecks.length > 0 ? ' (or more)' : ''}:`);

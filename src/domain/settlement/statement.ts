@@ -4,7 +4,7 @@
  * Pure: the aggregation happens in SQL; this assembles, checks and renders.
  */
 import { assert } from '../assert.ts';
-import { type Currency, decimalRounding, isCurrency, Money, toDec } from '../money/index.ts';
+import { type Currency, decimalRounding, isCurrency, minorUnitExponent, Money, toDec } from '../money/index.ts';
 
 export const STATEMENT_KINDS = ['carrier', 'merchant'] as const;
 /** `carrier`: billing carrier (debtor) → hosting carrier; `merchant`: hosting carrier (debtor) → merchant. */
@@ -86,7 +86,9 @@ export function assembleStatements(period: string, rows: readonly StatementAggre
   for (const row of rows) {
     assert(row.homePeriod <= period, 'an item belongs to the statement\'s period or an earlier one');
     const key = `${row.kind}|${row.debtorId}|${row.creditorId}|${row.currency}`;
-    byPair.set(key, [...(byPair.get(key) ?? []), row]);
+    const pairRows = byPair.get(key);
+    if (pairRows === undefined) byPair.set(key, [row]);
+    else pairRows.push(row);
   }
   const statements = [...byPair.values()].map((pairRows) => {
     const first = pairRows[0];
@@ -115,8 +117,17 @@ export function billedMinutes(billedSeconds: bigint): string {
   return toDec(billedSeconds).div(60).toDecimalPlaces(2, decimalRounding('half-up')).toFixed(2); // ok: minutes, exact decimal
 }
 
+/**
+ * Minor units as a decimal string in major units ("12.30"), as `Money.fromMinorUnits(…).toString()`
+ * writes them, without its decimal division: a run writes some fifteen hundred of them, on the
+ * server's event loop.
+ */
+export function minorUnitsText(minor: bigint, currency: Currency): string {
+  return Money.fromScaledInteger(minor, minorUnitExponent(currency), currency).toString();
+}
+
 function totalsJson(t: Totals, currency: Currency): Record<string, unknown> {
-  const money = (minor: bigint): string => Money.fromMinorUnits(minor, currency).toString();
+  const money = (minor: bigint): string => minorUnitsText(minor, currency);
   return {
     count: t.count, billedSeconds: t.billedSeconds.toString(), billedMinutes: billedMinutes(t.billedSeconds),
     gross: money(t.grossMinor), vat: money(t.vatMinor), net: money(t.netMinor), collectionFee: money(t.collectionFeeMinor),
@@ -132,7 +143,7 @@ export function statementJson(statement: Statement): Record<string, unknown> {
     id: statement.id, period: statement.period, kind: statement.kind, debtorId: statement.debtorId, creditorId: statement.creditorId,
     currency: statement.currency, ...part(statement.current),
     adjustments: statement.adjustments.map((adjustment) => ({ period: adjustment.period, ...part(adjustment) })),
-    amountDue: Money.fromMinorUnits(statement.amountDueMinor, statement.currency).toString(),
+    amountDue: minorUnitsText(statement.amountDueMinor, statement.currency),
   };
 }
 

@@ -128,6 +128,32 @@ describeEachDatabase('api: agreements and settlement', ({ target }) => {
     expect(await h.call('POST', `/v1/charges/${charges['aliceLegal']}/refunds`, { token: orange(), body: { amount: '0.10', reason: 'goodwill' } }), 201, 'refund');
   });
 
+  it('the charge shows its split, each of the billing carrier\'s parts apart (and so does /openapi.json)', async () => {
+    // 300 s at 0.80 €/min = 4.00, VAT 0.67, net 3.33 split 15 % / 2 % / 65 % / rest: 49.95, 6.66, 216.45, 59.94 → floors
+    // 49, 6, 216, 59 and three cents by largest remainder (.95, .94, .66) → 0.50, 0.07, 2.16, 0.60; the interconnect,
+    // 5 billed minutes at 0.01, comes out of the rest: hosting 0.55; the billing carrier keeps 0.50 + 0.07 + 0.05 = 0.62.
+    const charge = expect(await h.call('GET', `/v1/charges/${charges['aliceLegal2'] ?? ''}`, { token: orange() }), 200, 'charge');
+    assert.deepEqual(charge.body.split, {
+      gross: '4.00', vat: '0.67', net: '3.33', billingCarrierFee: '0.62', collectionFee: '0.50', badDebtAllowance: '0.07', interconnect: '0.05',
+      hostingCarrierShare: '0.55', merchantShare: '2.16', interCarrier: true,
+    });
+    // The charge's response schema in /openapi.json, generated from the same zod schema: the object that describes its split.
+    const openApi = expect(await h.call('GET', '/openapi.json'), 200, 'openapi').body;
+    const splitSchema = (node: unknown): { properties: object } | undefined => {
+      if (typeof node !== 'object' || node === null) return undefined;
+      const properties = (node as { properties?: Record<string, unknown> }).properties;
+      if (properties !== undefined && 'billingCarrierFee' in properties) return node as { properties: object };
+      for (const child of Object.values(node)) {
+        const found = splitSchema(child);
+        if (found !== undefined) return found;
+      }
+      return undefined;
+    };
+    assert.deepEqual(Object.keys(splitSchema(openApi.paths['/v1/charges/{id}'].get.responses['200'])?.properties ?? {}), [
+      'gross', 'vat', 'net', 'billingCarrierFee', 'collectionFee', 'badDebtAllowance', 'interconnect', 'hostingCarrierShare', 'merchantShare', 'interCarrier',
+    ]);
+  });
+
   it('a draft: each operator sees the statements its carrier is a party to and its own netting, nothing else', async () => {
     const asOrange = expect(await h.call('POST', '/v1/settlements', { token: orange(), body: { period: '2026-10' } }), 200, 'draft');
     assert.equal(asOrange.body.id, 'set_2026-10');

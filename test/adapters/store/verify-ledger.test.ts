@@ -9,7 +9,9 @@ import type { Database } from '../../../src/adapters/store/tables.ts';
 import type { Store } from '../../../src/app/ports/index.ts';
 import type { CliContext } from '../../../src/cli/context.ts';
 import { runCli } from '../../../src/cli/program.ts';
-import { Accounts, reversalOf } from '../../../src/domain/index.ts';
+import { settlePeriod } from '../../../src/app/settlement/settle-period.ts';
+import { ManualClock } from '../../../src/adapters/clock/index.ts';
+import { Accounts, Money, reversalOf } from '../../../src/domain/index.ts';
 import { describeEachDatabase } from '../../support/databases.ts';
 import { buildWorld, chargeFor, T0_MS, type World } from '../../support/world.ts';
 
@@ -86,7 +88,7 @@ describeEachDatabase('ledger verify: a ledger written through the store', ({ dat
     assert.deepEqual(report.checks, LEDGER_CHECKS);
     assert.deepEqual(report.truncatedChecks, []);
     // 3 charge journals of 7 postings, their reversal (7) and the refund (2); 7 accounts.
-    assert.deepEqual(report.checked, { journals: 5, postings: 30, balances: 7, charges: 3, refunds: 1, holds: 4 });
+    assert.deepEqual(report.checked, { journals: 5, postings: 30, balances: 7, charges: 3, refunds: 1, holds: 4, statements: 0 });
   });
 
   it('verifying writes nothing: the report is the same twice and inside a caller\'s transaction', async () => {
@@ -99,7 +101,7 @@ describeEachDatabase('ledger verify: a ledger written through the store', ({ dat
   it('palier ledger verify exits 0 and says that every invariant holds', async () => {
     const { code, out, err } = await runLedgerVerify(target().config());
     assert.deepEqual({ code, err }, { code: 0, err: '' });
-    assert.match(out, /checked 5 journals, 30 postings, 7 balances, 3 charges, 1 refund, 4 holds against 15 checks/);
+    assert.match(out, /checked 5 journals, 30 postings, 7 balances, 3 charges, 1 refund, 4 holds, 0 statements against 17 checks/);
     assert.match(out, /ok: every invariant holds/);
   });
 
@@ -114,10 +116,10 @@ describeEachDatabase('ledger verify: a ledger written through the store', ({ dat
 async function allowCorruption(db: Kysely<Database>, dialect: DialectName): Promise<void> {
   if (dialect === 'postgres') {
     // DISABLE TRIGGER ALL also disables the foreign-key triggers of these tables.
-    for (const table of ['ledger_postings', 'ledger_journals', 'charges', 'refunds', 'holds']) await sql`alter table ${sql.table(table)} disable trigger all`.execute(db);
+    for (const table of ['ledger_postings', 'ledger_journals', 'charges', 'refunds', 'holds', 'statements']) await sql`alter table ${sql.table(table)} disable trigger all`.execute(db);
     return;
   }
-  for (const trigger of ['ledger_postings_no_update', 'ledger_postings_no_delete', 'charges_no_update']) await sql`drop trigger ${sql.ref(trigger)}`.execute(db);
+  for (const trigger of ['ledger_postings_no_update', 'ledger_postings_no_delete', 'charges_no_update', 'statements_no_update']) await sql`drop trigger ${sql.ref(trigger)}`.execute(db);
   await sql`pragma foreign_keys = off`.execute(db);
 }
 
@@ -147,6 +149,10 @@ describeEachDatabase('ledger verify: each deliberate corruption is found, by nam
     db = database().db;
     store = new KyselyStore(db, database().dialect);
     world = await buildWorld(store);
+    // October closed with two charges of its own, before the ones the tests below corrupt (which are left unsettled).
+    for (const [sessionId, seconds] of [['ses_s1', 125], ['ses_s2', 601]] as const) await store.closeCharge(chargeFor(world, sessionId, seconds));
+    const october = await settlePeriod({ store, clock: new ManualClock(Date.parse('2026-11-02T00:00:00Z')) }, { period: '2026-10', close: true });
+    assert.ok(october.ok && october.value.statements.length === 2, 'October closed: a carrier statement and a merchant statement');
     for (const n of [1, 2, 3, 4, 5]) {
       assert.ok((await store.placeHold({ ...MONTH, id: `hld_c${n}`, subscriberId: world.subscriberId, sessionId: `ses_c${n}`, amountMinor: 3000n })).ok);
       await store.closeCharge(chargeFor(world, `ses_c${n}`, 60 * n + 1));
@@ -268,6 +274,32 @@ describeEachDatabase('ledger verify: each deliberate corruption is found, by nam
       assert.ok((await store.placeHold({ ...MONTH, id: 'hld_late', subscriberId: world.subscriberId, sessionId: 'ses_late_hold', amountMinor: 100n })).ok);
     });
     assert.deepEqual(sorted(pending), sorted([['hold_pending_with_charge', ['hld_late', 'chg_ses_late_hold']]]));
+  });
+
+  it('a month whose posted and held amounts pass the subscriber\'s monthly cap (300.00) → budget_exceeded', async () => {
+    // 30,000 minor units held on top of what the month already posted and holds.
+    const found = await corrupt(() => sql`insert into holds (id, subscriber_id, session_id, period, currency, amount_minor, status, posted_minor, charge_id, created_at_ms, resolved_at_ms)
+      values ('hld_over', ${world.subscriberId}, 'ses_over', '2026-10', 'EUR', 30000, 'pending', null, null, ${T0_MS}, null)`.execute(db));
+    assert.deepEqual(sorted(found), sorted([['budget_exceeded', [world.subscriberId]]]));
+    assert.match(last.breaches.find((b) => b.check === 'budget_exceeded')?.detail ?? '', /^2026-10: posted and held \d+ EUR minor units, above the monthly cap of 30000$/);
+  });
+
+  it('a closed statement whose amount due or body differs from its items\' postings → statement_ledger_mismatch', async () => {
+    const carrier = `stm_2026-10_carrier_${world.billingCarrierId}_${world.hostingCarrierId}`;
+    const merchant = `stm_2026-10_merchant_${world.hostingCarrierId}_${world.merchantId}`;
+    const due = await corrupt(() => sql`update statements set amount_due_minor = amount_due_minor + 1 where id = ${carrier}`.execute(db));
+    assert.deepEqual(sorted(due), sorted([['statement_ledger_mismatch', [carrier]]]));
+    assert.match(last.breaches.find((b) => b.ids[0] === carrier)?.detail ?? '', /^in minor units, amount due (\d+) in the statement, (\d+) in the ledger$/);
+    // The body's VAT (current period, charges) one cent off: the ledger's VAT postings say otherwise.
+    const body = await corrupt(async () => {
+      const row = await db.selectFrom('statements').select('body_json').where('id', '=', merchant).executeTakeFirstOrThrow();
+      const parsed = JSON.parse(row.body_json) as { charges: { vat: string } };
+      const vatMinor = Money.of(parsed.charges.vat, 'EUR').toMinorUnits() + 1n;
+      const altered = JSON.stringify({ ...parsed, charges: { ...parsed.charges, vat: Money.fromMinorUnits(vatMinor, 'EUR').toString() } });
+      await sql`update statements set body_json = ${altered} where id = ${merchant}`.execute(db);
+    });
+    assert.deepEqual(sorted(body), sorted([['statement_ledger_mismatch', [merchant]]]));
+    assert.match(last.breaches.find((b) => b.ids[0] === merchant)?.detail ?? '', /^in minor units, VAT \d+ in the statement, \d+ in the ledger$/);
   });
 
   it('every check has now fired, and the report stays a value: ok is false, nothing was thrown', () => {

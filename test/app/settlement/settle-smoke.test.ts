@@ -33,6 +33,5 @@ describeEachDatabase('settlement: smoke', ({ database, target }) => {
     const next = await settlePeriod({ store, clock }, { period: '2026-11', close: false });
     assert.ok(next.ok);
     assert.equal(next.value.statements.length, 0, 'nothing left: October settled its items');
-    console.log(closed.value.json);
   });
 });

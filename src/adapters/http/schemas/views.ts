@@ -50,14 +50,23 @@ export function quoteView(result: QuoteResult): z.infer<typeof quoteJson> {
   };
 }
 
+/** An amount of the split, with what it is. */
+const part = (what: string) => z.string().meta({ description: `Decimal string in major units: ${what}`, example: '0.12' });
+
 const splitJson = z.object({
-  gross: amount, vat: amount, net: amount, billingCarrierFee: amount, hostingCarrierShare: amount, merchantShare: amount, interCarrier: z.boolean(),
-}).meta({ id: 'RevenueSplit' });
+  gross: amount, vat: amount, net: amount,
+  billingCarrierFee: part('what the billing carrier retains, collectionFee + badDebtAllowance + interconnect'),
+  collectionFee: part('the billing carrier\'s collection fee, a share of the net'),
+  badDebtAllowance: part('the billing carrier\'s bad-debt allowance, a share of the net'),
+  interconnect: part('the interconnect fee per billed minute, paid by the hosting carrier to the billing carrier'),
+  hostingCarrierShare: amount, merchantShare: amount, interCarrier: z.boolean(),
+}).meta({ id: 'RevenueSplit', description: 'The revenue share waterfall (docs/settlement.md): vat + billingCarrierFee + hostingCarrierShare + merchantShare = gross' });
 
 function splitView(split: Waterfall): z.infer<typeof splitJson> {
   const money = (minor: bigint): string => Money.fromMinorUnits(minor, split.currency).toString();
   return {
     gross: money(split.grossMinor), vat: money(split.vatMinor), net: money(split.netMinor), billingCarrierFee: money(split.billingCarrierFeeMinor),
+    collectionFee: money(split.collectionFeeMinor), badDebtAllowance: money(split.badDebtMinor), interconnect: money(split.interconnectMinor),
     hostingCarrierShare: money(split.hostingCarrierShareMinor), merchantShare: money(split.merchantShareMinor), interCarrier: split.interCarrier,
   };
 }

@@ -5,9 +5,9 @@
  *
  * Palier's statements, as kysely 0.28 compiles them (captured with kysely's query log):
  *   begin [immediate]; select the charge by session (idempotency); insert the journal; insert its
- *   postings (one multi-row insert); upsert the running balances (one multi-row insert … on
- *   conflict do update); insert the charge; post the pending hold (`update … returning *`);
- *   commit. Eight statements.
+ *   postings (one multi-row insert); insert the charge; post the pending hold (`update … returning
+ *   *`); upsert the running balances (one multi-row insert … on conflict do update), last so that
+ *   the hot balance rows stay locked only until the commit; commit. Eight statements.
  */
 import assert from 'node:assert/strict';
 import type SqliteDatabase from 'better-sqlite3';
@@ -111,10 +111,10 @@ export function rawSqliteCloser(sqlite: SqliteDatabase.Database): (close: CloseC
       }
       prepared(INSERT_JOURNAL).run(...params.journal);
       prepared(insertPostingsSql(params.postingRows)).run(...params.postings);
-      prepared(upsertBalancesSql(params.balanceRows, 'sqlite')).run(...params.balances);
       prepared(INSERT_CHARGE).run(...params.charge);
       const held = prepared(POST_HOLD).get(...params.hold) as { amount_minor: bigint } | undefined;
       assert(held === undefined || params.amountMinor <= held.amount_minor, 'posted ≤ held');
+      prepared(upsertBalancesSql(params.balanceRows, 'sqlite')).run(...params.balances);
       commit.run();
       return true;
     } catch (error) {
@@ -149,11 +149,11 @@ export function rawPostgresCloser(client: pg.ClientBase, options: { named?: bool
       }
       await client.query({ ...text(INSERT_JOURNAL), values: params.journal });
       await client.query({ ...text(insertPostingsSql(params.postingRows)), values: params.postings });
-      await client.query({ ...text(upsertBalancesSql(params.balanceRows, 'postgres')), values: params.balances });
       await client.query({ ...text(INSERT_CHARGE), values: params.charge });
       const held = await client.query<{ amount_minor: bigint }>({ ...text(POST_HOLD), values: params.hold });
       const row = held.rows[0];
       assert(row === undefined || params.amountMinor <= row.amount_minor, 'posted ≤ held');
+      await client.query({ ...text(upsertBalancesSql(params.balanceRows, 'postgres')), values: params.balances });
       await client.query('commit');
       return true;
     } catch (error) {

@@ -4,7 +4,7 @@ import { assert, type Charge, isCurrency, Money, type Waterfall } from '../../do
 import type { CloseCharge } from '../../app/ports/index.ts';
 import type { DialectName } from './database.ts';
 import { resolvePendingHold } from './hold-queries.ts';
-import { appendJournal } from './ledger-queries.ts';
+import { addToBalances, insertJournal } from './ledger-queries.ts';
 import { asBigInt, asNumber, asPreciseMoney } from './row-values.ts';
 import type { ChargesTable, Database } from './tables.ts';
 
@@ -72,7 +72,7 @@ export async function closeCharge(db: Db, dialect: DialectName, close: CloseChar
   const amountMinor = charge.amount.toMinorUnits();
   assert(charge.split.grossMinor === amountMinor, 'the split starts from the billed amount');
   assert(journal.causeType === 'charge' && journal.causeId === charge.id, 'the journal is caused by this charge');
-  await appendJournal(db, dialect, journal, { id: charge.journalId, atMs: charge.createdAtMs });
+  await insertJournal(db, journal, { id: charge.journalId, atMs: charge.createdAtMs });
   await db.insertInto('charges').values({
     id: charge.id, session_id: charge.sessionId, subscriber_id: charge.subscriberId, merchant_id: charge.merchantId, offer_id: charge.offerId,
     billing_carrier_id: charge.billingCarrierId, hosting_carrier_id: charge.hostingCarrierId, tariff_hash: charge.tariffHash,
@@ -82,5 +82,7 @@ export async function closeCharge(db: Db, dialect: DialectName, close: CloseChar
     metering_started_at_ms: charge.meteringStartedAtMs, created_at_ms: charge.createdAtMs,
   }).execute();
   await resolvePendingHold(db, charge.sessionId, { status: 'posted', postedMinor: amountMinor, chargeId: charge.id, atMs: charge.createdAtMs });
+  // Last: the carrier and merchant balance rows every close updates stay locked only until the commit.
+  await addToBalances(db, dialect, journal);
   return { charge, created: true };
 }

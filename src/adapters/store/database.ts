@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
+import { preparedStatementsOn } from './postgres-tuning.ts';
 import { withStatementCache } from './sqlite-tuning.ts';
 import type { Database } from './tables.ts';
 
@@ -67,6 +68,8 @@ function openSqlite(path: string, synchronous: SqliteSynchronous): SqliteDatabas
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 10000');
   sqlite.pragma(`synchronous = ${synchronous}`);
+  // Savepoints (group commit) keep their undo pages in memory rather than spilling them to a temp file.
+  sqlite.pragma('temp_store = MEMORY');
   sqlite.defaultSafeIntegers(true);
   return sqlite;
 }
@@ -83,6 +86,7 @@ export function openDatabase(config: DatabaseConfig): OpenDatabase {
     max: config.poolSize ?? 10,
     ...(config.searchPath === undefined ? {} : { options: `-c search_path=${config.searchPath}` }),
   });
+  pool.on('connect', preparedStatementsOn);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { db, dialect: 'postgres', config, raw: { pool }, close: () => db.destroy() };
 }

@@ -3,10 +3,11 @@
  * door onto the query module of its area; this class owns transactions.
  *
  * Transactions: SQLite runs `BEGIN IMMEDIATE` on its single connection (the write lock is taken
- * at the start, so two writers never interleave a read and a write); PostgreSQL uses kysely's
- * transaction at READ COMMITTED with row locks where a read decides a write (budget holds).
+ * at the start, so two writers never interleave a read and a write), transactions that arrive
+ * meanwhile committed together (group-commit.ts); PostgreSQL uses kysely's transaction at READ
+ * COMMITTED with row locks where a read decides a write (budget holds).
  */
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import type {
   Agreement, ApiKey, Carrier, Consent, Journal, JournalDraft, Merchant, Offer, Quote, Refund, Session, SessionEvent, SessionRating, Subscriber, Tariff,
 } from '../../domain/index.ts';
@@ -18,11 +19,24 @@ import * as charges from './charge-queries.ts';
 import type { DialectName } from './database.ts';
 import * as holds from './hold-queries.ts';
 import * as idempotency from './idempotency-queries.ts';
+import { GroupCommit } from './group-commit.ts';
 import * as ledger from './ledger-queries.ts';
 import * as parties from './party-queries.ts';
 import * as sessions from './session-queries.ts';
 import * as settlement from './settlement-store.ts';
 import type { Database } from './tables.ts';
+
+/** One commit queue per SQLite database, shared by every store opened on it. */
+const groupCommits = new WeakMap<Kysely<Database>, GroupCommit>();
+
+function groupCommitOf(db: Kysely<Database>): GroupCommit {
+  let found = groupCommits.get(db);
+  if (found === undefined) {
+    found = new GroupCommit(db);
+    groupCommits.set(db, found);
+  }
+  return found;
+}
 
 export class KyselyStore implements Store {
   constructor(
@@ -42,17 +56,7 @@ export class KyselyStore implements Store {
     if (this.dialect === 'postgres') {
       return this.db.transaction().execute((tx) => work(new KyselyStore(tx, this.dialect, true, this.sqlitePath)));
     }
-    return this.db.connection().execute(async (connection) => {
-      await sql`begin immediate`.execute(connection);
-      try {
-        const result = await work(new KyselyStore(connection, this.dialect, true, this.sqlitePath));
-        await sql`commit`.execute(connection);
-        return result;
-      } catch (error) {
-        await sql`rollback`.execute(connection);
-        throw error;
-      }
-    });
+    return groupCommitOf(this.db).run((connection) => work(new KyselyStore(connection, this.dialect, true, this.sqlitePath)));
   }
 
   insertCarrier(carrier: Carrier, atMs: number) { return this.write((db) => parties.insertCarrier(db, carrier, atMs)); }

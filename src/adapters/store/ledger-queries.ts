@@ -8,6 +8,17 @@ import type { Database } from './tables.ts';
 type Db = Kysely<Database>;
 
 export async function appendJournal(db: Db, dialect: DialectName, draft: JournalDraft, identity: { id: string; atMs: number }): Promise<Journal> {
+  const journal = await insertJournal(db, draft, identity);
+  await addToBalances(db, dialect, draft);
+  return journal;
+}
+
+/**
+ * The journal and its postings, without the running balances: a caller that writes more in the
+ * same transaction adds to the balances last (`addToBalances`), so that on PostgreSQL the rows of
+ * the busiest accounts (a carrier's, a merchant's) stay locked for as short a time as possible.
+ */
+export async function insertJournal(db: Db, draft: JournalDraft, identity: { id: string; atMs: number }): Promise<Journal> {
   assertBalanced(draft);
   await db.insertInto('ledger_journals').values({
     id: identity.id, kind: draft.kind, cause_type: draft.causeType, cause_id: draft.causeId,
@@ -16,12 +27,11 @@ export async function appendJournal(db: Db, dialect: DialectName, draft: Journal
   await db.insertInto('ledger_postings').values(draft.postings.map((posting, line) => ({
     journal_id: identity.id, line, account: posting.account, currency: posting.currency, amount_minor: posting.amountMinor,
   }))).execute();
-  await addToBalances(db, dialect, draft);
   return { ...draft, id: identity.id, createdAtMs: identity.atMs };
 }
 
 /** Adds each posting to its account's running balance (one upsert per account and currency). */
-async function addToBalances(db: Db, dialect: DialectName, draft: JournalDraft): Promise<void> {
+export async function addToBalances(db: Db, dialect: DialectName, draft: JournalDraft): Promise<void> {
   const deltas = new Map<string, { account: string; currency: string; amount: bigint }>();
   for (const posting of draft.postings) {
     const key = `${posting.account}|${posting.currency}`;

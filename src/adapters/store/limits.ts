@@ -11,3 +11,18 @@ export const SQLITE_STATEMENTS_CACHED_MAX = 500;
 
 /** The server's WAL checkpoints: every 50 ms keeps the log short without a measurable cost. */
 export const SQLITE_CHECKPOINT_INTERVAL_MS = 50;
+
+/**
+ * Transactions committed together at most (group commit, SQLite): enough to share most pages of
+ * a burst of closes (about twice the closes per second of one at a time, docs/performance.md),
+ * few enough that its COMMIT, which writes every page of the batch at once, stays a few
+ * milliseconds of the event loop.
+ */
+export const SQLITE_GROUP_COMMIT_MAX = 16;
+
+/**
+ * Named (server-side prepared) statements per PostgreSQL connection: Palier sends a few dozen
+ * distinct parameterised texts (multi-row inserts vary with their row count); the bound keeps a
+ * connection's server memory in check whatever the workload.
+ */
+export const POSTGRES_STATEMENTS_NAMED_MAX = 500;

@@ -72,3 +72,22 @@ describeEachDatabase('storage: money columns', ({ database }) => {
     }
   });
 });
+
+describeEachDatabase('storage: connection tuning', ({ database }) => {
+  it('SQLite keeps savepoint undo pages in memory (group commit); PostgreSQL sends a parameterised query as a named statement, prepared once per connection', async () => {
+    const { db, dialect, raw } = database();
+    if (dialect === 'sqlite') {
+      assert.equal(raw.sqlite?.pragma('temp_store', { simple: true }), 2n, 'temp_store = MEMORY');
+      return;
+    }
+    const prepared = await db.connection().execute(async (connection) => {
+      for (let i = 0; i < 3; i += 1) await connection.selectFrom('carriers').select('id').where('id', '=', `car_${String(i)}`).execute();
+      return (await sql<{ name: string; statement: string }>`select name, statement from pg_prepared_statements`.execute(connection)).rows;
+    });
+    const mine = prepared.filter((row) => row.statement.includes('from "carriers" where "id" = $1'));
+    assert.equal(mine.length, 1, `one named statement for the three calls: ${JSON.stringify(prepared)}`);
+    assert.match(mine[0]?.name ?? '', /^palier_\d+$/);
+    // A query without parameters stays unnamed (nothing to reuse a plan for).
+    assert(!prepared.some((row) => row.statement.includes('pg_prepared_statements')));
+  });
+});

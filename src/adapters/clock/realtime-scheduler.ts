@@ -21,13 +21,13 @@ export class RealtimeScheduler implements Scheduler {
 
   at(dueMs: number, fn: (dueMs: number) => void): TimerHandle {
     const handle = this.queue.at(dueMs, fn);
-    this.arm();
+    this.armFor(dueMs);
     return handle;
   }
 
   everySecond(firstMs: number, fn: (dueMs: number) => void): TimerHandle {
     const handle = this.queue.everySecond(firstMs, fn);
-    this.arm();
+    this.armFor(firstMs);
     return handle;
   }
 
@@ -40,6 +40,16 @@ export class RealtimeScheduler implements Scheduler {
     this.stopped = true;
     if (this.armed !== null) clearTimeout(this.armed);
     this.armed = null;
+  }
+
+  /**
+   * A new timer due at `dueMs` (or later): the Node timer already armed for an earlier instant
+   * will do, without asking the queue for its earliest timer (which scans a slot of the wheel:
+   * taking over 100,000 sessions spent most of its time there).
+   */
+  private armFor(dueMs: number): void {
+    if (this.armed !== null && dueMs >= this.armedForMs) return;
+    this.arm();
   }
 
   private arm(): void {

@@ -17,7 +17,7 @@ export type DialectName = 'sqlite' | 'postgres';
 /**
  * SQLite's durability: NORMAL (the default) in WAL mode loses nothing when the process crashes and
  * never corrupts, but a power loss or OS crash may lose the last few commits; FULL also survives
- * those, at about a third of the throughput on this class of disk (docs/performance.md).
+ * those, at about half the throughput on this class of disk (docs/performance.md).
  */
 export type SqliteSynchronous = 'NORMAL' | 'FULL';
 

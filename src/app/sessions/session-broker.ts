@@ -196,10 +196,13 @@ export class SessionBroker {
     let resumed = 0;
     let ended = 0;
     const open = await this.deps.store.listOpenSessions();
+    // Thousands of sessions share a handful of merchants and carriers: read each once.
+    const parties = partiesMemo(this.deps.store);
     for (const [index, session] of open.entries()) {
       // Let timers and requests through now and then: taking over many sessions is long work.
       if (index % RECOVERY_BATCH === RECOVERY_BATCH - 1) await new Promise<void>((resolve) => { setImmediate(resolve); });
-      const live = await this.adopt(session);
+      // Not scheduled yet: recover() decides whether the session goes on (and schedules it) or ends.
+      const live = await this.adopt(session, { parties, schedule: false });
       if (live === null) continue;
       const outcome = await this.run(session.id, (l) => this.recover(l));
       if (outcome.ok && outcome.value === 'ended') ended += 1;
@@ -315,28 +318,28 @@ export class SessionBroker {
   }
 
   /** Starts running a stored session (once, even when asked twice at the same time). */
-  private async adopt(session: Session): Promise<LiveSession | null> {
+  private async adopt(session: Session, options: { parties?: Parties; schedule?: boolean } = {}): Promise<LiveSession | null> {
     const existing = this.running.get(session.id);
     if (existing !== undefined) return existing;
     let pending = this.loading.get(session.id);
     if (pending === undefined) {
-      pending = this.buildLive(session);
+      pending = this.buildLive(session, options.parties ?? this.deps.store);
       this.loading.set(session.id, pending);
     }
     const live = await pending;
     this.loading.delete(session.id);
     if (live !== null && !this.running.has(session.id)) {
       this.running.set(session.id, live);
-      this.schedule(live);
+      if (options.schedule !== false) this.schedule(live);
     }
     return live === null ? null : (this.running.get(session.id) ?? live);
   }
 
-  private async buildLive(session: Session): Promise<LiveSession | null> {
+  private async buildLive(session: Session, parties: Parties): Promise<LiveSession | null> {
     const { store } = this.deps;
-    const [tariff, merchant, subscriber] = await Promise.all([store.getTariff(session.tariffHash), store.getMerchant(session.merchantId), store.getSubscriber(session.subscriberId)]);
+    const [tariff, merchant, subscriber] = await Promise.all([store.getTariff(session.tariffHash), parties.getMerchant(session.merchantId), store.getSubscriber(session.subscriberId)]);
     assert(tariff !== null && merchant !== null && subscriber !== null, 'a session has its tariff, merchant and subscriber');
-    const carrier = await store.getCarrier(subscriber.billingCarrierId);
+    const carrier = await parties.getCarrier(subscriber.billingCarrierId);
     assert(carrier !== null, 'a subscriber has its carrier');
     return {
       session, tariff, billingCarrierId: carrier.id, billingTimeZone: carrier.timeZone, hostingCarrierId: merchant.hostingCarrierId,
@@ -435,6 +438,27 @@ function isClosed(session: Session): boolean {
 
 /** Sessions taken over between two yields to the event loop at start. */
 const RECOVERY_BATCH = 200;
+
+/** Where a live session's merchant and billing carrier are read from. */
+type Parties = Pick<Store, 'getMerchant' | 'getCarrier'>;
+
+/** The store's merchants and carriers, each read once (for the length of a take-over). */
+function partiesMemo(store: Store): Parties {
+  const merchants = new Map<string, ReturnType<Store['getMerchant']>>();
+  const carriers = new Map<string, ReturnType<Store['getCarrier']>>();
+  const memo = <T>(cache: Map<string, T>, id: string, read: () => T): T => {
+    let found = cache.get(id);
+    if (found === undefined) {
+      found = read();
+      cache.set(id, found);
+    }
+    return found;
+  };
+  return {
+    getMerchant: (id) => memo(merchants, id, () => store.getMerchant(id)),
+    getCarrier: (id) => memo(carriers, id, () => store.getCarrier(id)),
+  };
+}
 
 function meteredAt(session: Session, atMs: number): number {
   return closedSeconds(session) + (session.runStartedAtMs === null ? 0 : Math.max(0, Math.floor((atMs - session.runStartedAtMs) / 1000)));

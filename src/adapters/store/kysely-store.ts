@@ -62,16 +62,16 @@ export class KyselyStore implements Store {
   insertCarrier(carrier: Carrier, atMs: number) { return this.write((db) => parties.insertCarrier(db, carrier, atMs)); }
   async getCarrier(id: string) { return (await parties.listCarriers(this.db, id))[0] ?? null; }
   listCarriers() { return parties.listCarriers(this.db); }
-  insertSubscriber(subscriber: Subscriber, atMs: number) { return this.write((db) => parties.insertSubscriber(db, subscriber, atMs)); }
+  insertSubscriber(subscriber: Subscriber, atMs: number) { return parties.insertSubscriber(this.db, subscriber, atMs); }
   getSubscriber(id: string) { return parties.findSubscriber(this.db, 'id', id); }
   findSubscriberByMsisdnHmac(msisdnHmac: string) { return parties.findSubscriber(this.db, 'msisdn_hmac', msisdnHmac); }
-  insertMerchant(merchant: Merchant, atMs: number) { return this.write((db) => parties.insertMerchant(db, merchant, atMs)); }
+  insertMerchant(merchant: Merchant, atMs: number) { return parties.insertMerchant(this.db, merchant, atMs); }
   async getMerchant(id: string) { return (await parties.listMerchants(this.db, id))[0] ?? null; }
   listMerchants() { return parties.listMerchants(this.db); }
-  insertOffer(offer: Offer, atMs: number) { return this.write((db) => parties.insertOffer(db, offer, atMs)); }
+  insertOffer(offer: Offer, atMs: number) { return parties.insertOffer(this.db, offer, atMs); }
   async getOffer(id: string) { return (await parties.listOffers(this.db, { id }))[0] ?? null; }
   listOffers(filter: { merchantId?: string } = {}) { return parties.listOffers(this.db, filter); }
-  insertAgreement(agreement: Agreement, atMs: number) { return this.write((db) => parties.insertAgreement(db, agreement, atMs)); }
+  insertAgreement(agreement: Agreement, atMs: number) { return parties.insertAgreement(this.db, agreement, atMs); }
   closeAgreement(id: string, effectiveToMs: number) { return this.write((db) => parties.closeAgreement(db, id, effectiveToMs)); }
   listAgreements(filter: Parameters<Store['listAgreements']>[0]) { return parties.listAgreements(this.db, filter); }
   async carrierAgreementAt(billingCarrierId: string, hostingCarrierId: string, atMs: number) {
@@ -84,7 +84,7 @@ export class KyselyStore implements Store {
     const agreement = found[found.length - 1];
     return agreement?.kind === 'merchant' ? agreement : null;
   }
-  insertApiKey(key: ApiKey, atMs: number) { return this.write((db) => parties.insertApiKey(db, key, atMs)); }
+  insertApiKey(key: ApiKey, atMs: number) { return parties.insertApiKey(this.db, key, atMs); }
   findApiKeyByHash(keyHash: string) { return parties.findApiKeyByHash(this.db, keyHash); }
 
   publishTariff(tariff: Tariff, atMs: number) { return this.write((db) => parties.publishTariff(db, tariff, atMs)); }
@@ -113,15 +113,15 @@ export class KyselyStore implements Store {
   lockCharge(id: string) { return charges.lockCharge(this.db, this.dialect, id); }
 
   beginIdempotent(principal: string, key: string, requestHash: string, atMs: number) {
-    return this.writeOne((db) => idempotency.beginIdempotent(db, principal, key, requestHash, atMs));
+    return idempotency.beginIdempotent(this.db, principal, key, requestHash, atMs);
   }
   completeIdempotent(principal: string, key: string, response: IdempotentResponse, atMs: number) {
-    return this.writeOne((db) => idempotency.completeIdempotent(db, principal, key, response, atMs));
+    return idempotency.completeIdempotent(this.db, principal, key, response, atMs);
   }
-  abandonIdempotent(principal: string, key: string) { return this.writeOne((db) => idempotency.abandonIdempotent(db, principal, key)); }
-  purgeIdempotent(nowMs: number) { return this.write((db) => idempotency.purgeIdempotent(db, nowMs)); }
+  abandonIdempotent(principal: string, key: string) { return idempotency.abandonIdempotent(this.db, principal, key); }
+  purgeIdempotent(nowMs: number) { return idempotency.purgeIdempotent(this.db, nowMs); }
 
-  insertQuote(quote: Quote) { return this.writeOne((db) => sessions.insertQuote(db, quote)); }
+  insertQuote(quote: Quote) { return sessions.insertQuote(this.db, quote); }
   getQuote(id: string) { return sessions.getQuote(this.db, 'id', id); }
   findQuoteByTokenHash(tokenHash: string) { return sessions.getQuote(this.db, 'token_hash', tokenHash); }
   createSession(consent: Consent, session: Session, userTokenHash: string, event: SessionEvent) {
@@ -137,7 +137,7 @@ export class KyselyStore implements Store {
   listOpenSessions() { return sessions.listOpenSessions(this.db); }
   listSessions(filter: ListSessions) { return sessions.listSessions(this.db, filter); }
   sessionEvents(sessionId: string) { return sessions.sessionEvents(this.db, sessionId); }
-  insertRating(rating: SessionRating) { return this.writeOne((db) => sessions.insertRating(db, rating)); }
+  insertRating(rating: SessionRating) { return sessions.insertRating(this.db, rating); }
   getRating(sessionId: string) { return sessions.getRating(this.db, sessionId); }
   listCharges(filter: ListCharges) { return sessions.listCharges(this.db, filter); }
   insertRefund(refund: Refund, journal: JournalDraft) { return this.write((db) => sessions.insertRefund(db, this.dialect, refund, journal)); }
@@ -166,15 +166,5 @@ export class KyselyStore implements Store {
   /** Runs a multi-statement write in a transaction (joining the current one, if any). */
   private write<T>(work: (db: Kysely<Database>) => Promise<T>): Promise<T> {
     return this.runInTransaction((store) => work(store.db));
-  }
-
-  /**
-   * A write of the request path that needs no transaction of its own. On SQLite it joins the group
-   * commit all the same: alone, its implicit commit would write its pages to the WAL by itself
-   * (the idempotency claim and completion were a third of a flow's database time). On
-   * PostgreSQL it runs on its own (autocommit): a transaction would only add two round trips.
-   */
-  private writeOne<T>(work: (db: Kysely<Database>) => Promise<T>): Promise<T> {
-    return this.dialect === 'sqlite' ? this.write(work) : work(this.db);
   }
 }

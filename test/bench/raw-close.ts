@@ -3,7 +3,12 @@
  * very statements Palier's `closeCharge` issues (same SQL text, same parameters, same order, in
  * one transaction), so that the ratio measures only what the store adds on top of the driver.
  *
- * Palier's statements, as kysely 0.28 compiles them (captured with kysely's query log):
+ * On PostgreSQL Palier sends the close as one data-modifying statement (charge-queries.ts,
+ * closeStatement) in BEGIN … COMMIT: `rawPostgresPalierStatementCloser` sends that very statement
+ * with a bare `pg` client. The eight statements below are the SQLite path's, also measured on
+ * PostgreSQL for comparison.
+ *
+ * Palier's SQLite statements, as kysely 0.28 compiles them (captured with kysely's query log):
  *   begin [immediate]; select the charge by session (idempotency); insert the journal; insert its
  *   postings (one multi-row insert); insert the charge; post the pending hold (`update … returning
  *   *`); upsert the running balances (one multi-row insert … on conflict do update), last so that
@@ -12,7 +17,9 @@
 import assert from 'node:assert/strict';
 import type SqliteDatabase from 'better-sqlite3';
 import type pg from 'pg';
-import { splitToJson } from '../../src/adapters/store/charge-queries.ts';
+import type { Kysely } from 'kysely';
+import { closeStatement, splitToJson } from '../../src/adapters/store/charge-queries.ts';
+import type { Database } from '../../src/adapters/store/tables.ts';
 import type { CloseCharge } from '../../src/app/ports/index.ts';
 
 const SELECT_CHARGE = 'select * from "charges" where "session_id" = ?';
@@ -201,5 +208,31 @@ export function rawPostgresOneStatementCloser(client: pg.ClientBase): (close: Cl
     if (row?.written !== 1n) return false;
     assert.equal(row.posted, 1n, 'the pending hold was posted');
     return true;
+  };
+}
+
+/**
+ * Palier's PostgreSQL close with a bare `pg` client: BEGIN, the statement closeStatement builds
+ * (compiled by kysely into its text and parameters, sent unnamed), COMMIT. `db` only compiles.
+ */
+export function rawPostgresPalierStatementCloser(client: pg.ClientBase, db: Kysely<Database>): (close: CloseCharge) => Promise<boolean> {
+  return async (close) => {
+    const compiled = closeStatement(close).compile(db);
+    await client.query('begin');
+    try {
+      const result = await client.query<{ written: bigint; held: bigint | null }>(compiled.sql, [...compiled.parameters]);
+      const row = result.rows[0];
+      assert(row !== undefined);
+      if (row.written === 0n) {
+        await client.query('commit');
+        return false;
+      }
+      assert(row.held === null || close.charge.amount.toMinorUnits() <= row.held, 'posted ≤ held');
+      await client.query('commit');
+      return true;
+    } catch (error) {
+      await client.query('rollback');
+      throw error;
+    }
   };
 }

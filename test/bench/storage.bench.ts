@@ -28,13 +28,15 @@ import { cpus, loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type SqliteDatabase from 'better-sqlite3';
+import type { Kysely } from 'kysely';
 import pg from 'pg';
 import type { CloseCharge, Store } from '../../src/app/ports/index.ts';
 import { KyselyStore } from '../../src/adapters/store/kysely-store.ts';
+import type { Database } from '../../src/adapters/store/tables.ts';
 import { checkpointInWorker } from '../../src/adapters/store/sqlite-tuning.ts';
 import { CloseWorkload, freshPostgres, freshSqlite, PG_URL, postgresProblem } from './close-workload.ts';
 import { formatRate, report } from './harness.ts';
-import { rawPostgresCloser, rawPostgresOneStatementCloser, rawSqliteCloser } from './raw-close.ts';
+import { rawPostgresCloser, rawPostgresOneStatementCloser, rawPostgresPalierStatementCloser, rawSqliteCloser } from './raw-close.ts';
 
 const ROUNDS = 7;
 const SQLITE_CLOSES_PER_ROUND = 800;
@@ -66,7 +68,6 @@ interface Contender {
   readonly enter: () => void | Promise<void>;
   /** Undoes `enter` after each of its rounds, untimed. */
   readonly leave: () => void | Promise<void>;
-  readonly worlds: number;
   readonly rates: number[];
   readonly callMs: number[];
   readonly loopMaxMs: number[];
@@ -76,14 +77,12 @@ interface Contender {
 interface Modes {
   readonly enter?: () => void | Promise<void>;
   readonly leave?: () => void | Promise<void>;
-  /** Worlds its closes take turns over (1: every close touches the same carrier and merchant balance rows). */
-  readonly worlds?: number;
 }
 
 function contender(name: string, closers: Closer | readonly Closer[], modes: Modes = {}): Contender {
   return {
     name, closers: Array.isArray(closers) ? closers : [closers], enter: modes.enter ?? (() => undefined), leave: modes.leave ?? (() => undefined),
-    worlds: modes.worlds ?? 1, rates: [], callMs: [], loopMaxMs: [], loopP99Ms: [],
+    rates: [], callMs: [], loopMaxMs: [], loopP99Ms: [],
   };
 }
 
@@ -151,12 +150,12 @@ async function race(workload: CloseWorkload, perRound: number, contenders: reado
   const sample: CloseCharge[] = [];
   const [first, second, ...rest] = contenders;
   if (first === undefined || second === undefined) throw new Error('a race needs Palier and its baseline');
-  for (const side of contenders) await timeRound(await workload.prepare(WARMUP_CLOSES, side.worlds), side, false);
+  for (const side of contenders) await timeRound(await workload.prepare(WARMUP_CLOSES), side, false);
   for (let round = 0; round < ROUNDS; round += 1) {
     const shift = rest.length === 0 ? 0 : round % rest.length;
     const order = [...(round % 2 === 0 ? [first, second] : [second, first]), ...rest.slice(shift), ...rest.slice(0, shift)];
     for (const side of order) {
-      const closes = await workload.prepare(perRound, side.worlds);
+      const closes = await workload.prepare(perRound);
       await timeRound(closes, side, true);
       sample.push(closes[round] as CloseCharge);
     }
@@ -214,7 +213,7 @@ function reportRace({ dbLabel, target, palier, raw, inFlight, callHoldsLoop }: R
     `≥ ${formatRate(target)}`, inFlightRate >= target);
   // Each round of Palier ran right beside one of the raw driver's: the ratio is the median of those pairs.
   const ratio = median(palier.rates.map((rate, round) => rate / (raw.rates[round] ?? Number.NaN)));
-  report(`${dbLabel}: Palier / the same 8 statements with ${raw.name}, same run and database`,
+  report(`${dbLabel}: Palier / the same statements with ${raw.name}, same run and database`,
     `${ratio.toFixed(2)}× (median of paired rounds; raw median ${formatRate(median(raw.rates))}, best ${formatRate(max(raw.rates))}, rounds ${roundsOf(raw)})`,
     `≥ ${String(RATIO_TARGET)}×`, ratio >= RATIO_TARGET);
   const loopMaxMs = Math.max(max(palier.loopMaxMs), max(inFlight.loopMaxMs));
@@ -304,24 +303,22 @@ async function roundTripUs(client: pg.ClientBase): Promise<number> {
   return median(us);
 }
 
-async function postgresContenders(pool: pg.Pool, clients: pg.PoolClient[], store: Store, workload: CloseWorkload): Promise<Contender[]> {
+async function postgresContenders(pool: pg.Pool, clients: pg.PoolClient[], store: Store, db: Kysely<Database>, workload: CloseWorkload): Promise<Contender[]> {
   while (clients.length < POSTGRES_CONNECTIONS + 2) clients.push(await pool.connect());
   const [first, unflushed, ...others] = clients as [pg.PoolClient, pg.PoolClient, ...pg.PoolClient[]];
   // This connection only: commit returns before its WAL record reaches the disk (a crash may lose the last commits).
   await unflushed.query('set synchronous_commit = off');
   const parallel = `${String(POSTGRES_CONNECTIONS)} connections in parallel (same hot carrier/merchant balance rows)`;
-  const apart = `${String(POSTGRES_CONNECTIONS)} connections in parallel, closes spread over ${String(POSTGRES_CONNECTIONS)} worlds (distinct balance rows)`;
   return [
-    contender('Palier KyselyStore.closeCharge as shipped (named statements), one close at a time', palierCloser(store, workload)),
-    contender('raw pg client queries in BEGIN…COMMIT, one connection', asyncCloser(rawPostgresCloser(first), workload)),
+    contender('Palier KyselyStore.closeCharge as shipped (one statement, named), one close at a time', palierCloser(store, workload)),
+    contender('raw pg client: BEGIN, Palier\'s statement (unnamed), COMMIT, one connection', asyncCloser(rawPostgresPalierStatementCloser(first, db), workload)),
     contender(`Palier, ${String(IN_FLIGHT)} closes in flight over its pool (same hot carrier/merchant balance rows)`,
       Array.from({ length: IN_FLIGHT }, () => palierCloser(store, workload))),
-    contender('raw same 8 statements as named (server-side prepared) statements, sequential', asyncCloser(rawPostgresCloser(first, { named: true }), workload)),
-    contender('raw one statement (data-modifying CTE, autocommit: 1 round trip), sequential', asyncCloser(rawPostgresOneStatementCloser(first), workload)),
-    contender('raw same 8 statements, synchronous_commit = off, sequential', asyncCloser(rawPostgresCloser(unflushed), workload)),
-    contender(`raw same 8 statements, ${parallel}`, others.map((client) => asyncCloser(rawPostgresCloser(client), workload))),
-    contender(`Palier, ${apart}`, Array.from({ length: POSTGRES_CONNECTIONS }, () => palierCloser(store, workload)), { worlds: POSTGRES_CONNECTIONS }),
-    contender(`raw same 8 statements, ${apart}`, others.map((client) => asyncCloser(rawPostgresCloser(client), workload)), { worlds: POSTGRES_CONNECTIONS }),
+    contender('raw pg client, the SQLite path\'s 8 statements in BEGIN…COMMIT, one connection', asyncCloser(rawPostgresCloser(first), workload)),
+    contender('raw the same 8 statements as named (server-side prepared) statements, one connection', asyncCloser(rawPostgresCloser(first, { named: true }), workload)),
+    contender('raw one statement in autocommit (1 round trip, no BEGIN/COMMIT), one connection', asyncCloser(rawPostgresOneStatementCloser(first), workload)),
+    contender('raw the 8 statements, synchronous_commit = off, one connection', asyncCloser(rawPostgresCloser(unflushed), workload)),
+    contender(`raw the 8 statements, ${parallel}`, others.map((client) => asyncCloser(rawPostgresCloser(client), workload))),
   ];
 }
 
@@ -340,7 +337,7 @@ async function postgresBenchmarks(): Promise<void> {
   try {
     const store = new KyselyStore(database.db, 'postgres');
     const workload = await CloseWorkload.create(store);
-    const contenders = await postgresContenders(pool, clients, store, workload);
+    const contenders = await postgresContenders(pool, clients, store, database.db, workload);
     const [palier, raw, inFlight] = contenders as [Contender, Contender, Contender];
     const first = clients[0] as pg.PoolClient;
     const settings = await first.query<{ v: string; sc: string }>('select version() as v, current_setting(\'synchronous_commit\') as sc');

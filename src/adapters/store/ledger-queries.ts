@@ -30,15 +30,20 @@ export async function insertJournal(db: Db, draft: JournalDraft, identity: { id:
   return { ...draft, id: identity.id, createdAtMs: identity.atMs };
 }
 
-/** Adds each posting to its account's running balance (one upsert per account and currency). */
-export async function addToBalances(db: Db, dialect: DialectName, draft: JournalDraft): Promise<void> {
+/** What a journal adds to each account's running balance: one entry per account and currency. */
+export function balanceDeltas(draft: JournalDraft): { account: string; currency: string; amount: bigint }[] {
   const deltas = new Map<string, { account: string; currency: string; amount: bigint }>();
   for (const posting of draft.postings) {
     const key = `${posting.account}|${posting.currency}`;
     const current = deltas.get(key);
     deltas.set(key, { account: posting.account, currency: posting.currency, amount: (current?.amount ?? 0n) + posting.amountMinor });
   }
-  const rows = [...deltas.values()].map((d) => ({ account: d.account, currency: d.currency, balance_minor: d.amount }));
+  return [...deltas.values()];
+}
+
+/** Adds each posting to its account's running balance (one upsert per account and currency). */
+export async function addToBalances(db: Db, dialect: DialectName, draft: JournalDraft): Promise<void> {
+  const rows = balanceDeltas(draft).map((d) => ({ account: d.account, currency: d.currency, balance_minor: d.amount }));
   // SQLite and PostgreSQL share the ON CONFLICT … DO UPDATE syntax; `excluded` names the new row.
   const incremented = dialect === 'postgres'
     ? sql<bigint>`ledger_balances.balance_minor + excluded.balance_minor`

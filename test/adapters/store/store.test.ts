@@ -119,6 +119,22 @@ describeEachDatabase('storage: repositories and the ledger', ({ database }) => {
     assert.deepEqual(await store.budgetUsage(world.subscriberId, '2026-10'), { heldMinor: 0n, postedMinor: charge.amount.toMinorUnits() });
   });
 
+  it('a close that would post more than its hold is refused and writes nothing (charge, journal, balances, hold)', async () => {
+    const { charge, journal } = chargeFor(world, 'ses_over_hold', 600);
+    const placed = await store.placeHold({
+      id: 'hld_over', subscriberId: world.subscriberId, sessionId: 'ses_over_hold', period: '2026-10', currency: 'EUR',
+      amountMinor: charge.amount.toMinorUnits() - 1n, monthlyCapMinor: 1_000_000n, atMs: T0_MS,
+    });
+    assert.ok(placed.ok);
+    const accounts = journal.postings.map((p) => p.account);
+    const before = await Promise.all(accounts.map((a) => store.balance(a, 'EUR')));
+    await assert.rejects(store.closeCharge({ charge, journal }), /posted ≤ held/);
+    assert.equal(await store.getChargeForSession('ses_over_hold'), null);
+    assert.equal(await store.getJournal(charge.journalId), null);
+    assert.deepEqual(await Promise.all(accounts.map((a) => store.balance(a, 'EUR'))), before);
+    assert.equal((await store.getHoldForSession('ses_over_hold'))?.status, 'pending');
+  });
+
   it('a reversal journal restores every balance', async () => {
     const { charge, journal } = chargeFor(world, 'ses_reverse', 600);
     await store.closeCharge({ charge, journal });

@@ -1,29 +1,49 @@
 /**
- * Group commit for the embedded database. SQLite has one writer and one connection here, so
- * transactions already run one after another; what costs is the commit, which appends every page
- * the transaction touched to the WAL (about 30 pages for a session's close, each a write system
- * call). Transactions that arrive while one is running wait in a queue; the next batch runs them
- * one after another inside one `BEGIN IMMEDIATE … COMMIT`, each in a SAVEPOINT of its own, so the
- * pages they share (the tail of every index, the carrier and merchant balances) are written once.
+ * Group commit, on both databases. What costs in a write transaction is its commit: on SQLite it
+ * appends every page the transaction touched to the WAL (about 30 pages for a session's close,
+ * each a write system call); on PostgreSQL it flushes the WAL to disk, and concurrent closes queue
+ * on the row locks of the same carrier and merchant balances until their commits. Transactions
+ * that arrive while one is running wait in a queue; the next batch runs them one after another on
+ * one connection inside one transaction (`BEGIN IMMEDIATE` on SQLite, `BEGIN` at READ COMMITTED on
+ * PostgreSQL), each in a SAVEPOINT of its own, so the pages they share are written once and the
+ * balance rows are locked by one transaction only.
  *
  * Each transaction keeps its own all-or-nothing: one that throws is rolled back to its savepoint
  * and rejected with its own error, the others commit. None resolves before the COMMIT that makes
  * it durable, so an acknowledged write is a committed write, as without batching. If the batch
  * itself cannot commit, every member that had not failed on its own is rejected with that error.
- * Alone in the queue, a transaction runs exactly as before (no savepoint). Measured in
- * docs/performance.md (storage benchmark, closes in flight).
+ * On PostgreSQL a batch locks the rows of all its members, so batches of two processes can
+ * deadlock where single transactions would not: a member that meets a deadlock (or a
+ * serialization failure) is rolled back to its savepoint and run again in the next batch, up to
+ * GROUP_COMMIT_ATTEMPTS_MAX times.
+ * Alone in the queue, a transaction runs as a plain transaction (no savepoint). A process's write
+ * transactions therefore run one at a time (on SQLite they always did: one connection); reads go
+ * on meanwhile on PostgreSQL's other pool connections, and several processes sharing one
+ * PostgreSQL database each have their own queue. Measured in docs/performance.md (storage).
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { type Kysely, sql } from 'kysely';
-import { SQLITE_GROUP_COMMIT_MAX } from './limits.ts';
+import { GROUP_COMMIT_ATTEMPTS_MAX, GROUP_COMMIT_MAX } from './limits.ts';
 import type { Database } from './tables.ts';
 
 type Db = Kysely<Database>;
 
 interface Member {
   run(connection: Db): Promise<void>;
-  /** Settles the caller's promise; called once the batch's fate is known. */
-  settle(batchError: Error | null): void;
+  /**
+   * Once the batch's fate is known: settles the caller's promise, or answers false to be run
+   * again in a later batch (a deadlock or serialization failure on PostgreSQL, a bounded number
+   * of times: the database undid its writes and another order of the same work succeeds).
+   */
+  settle(batchError: Error | null): boolean;
+}
+
+/** PostgreSQL's "try again" errors: deadlock_detected, serialization_failure. */
+const RETRYABLE_CODES = new Set(['40P01', '40001']);
+
+function retryable(error: Error | null): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && RETRYABLE_CODES.has(code);
 }
 
 type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: Error };
@@ -34,14 +54,17 @@ export class GroupCommit {
   private readonly waiting: Member[] = [];
   private draining = false;
 
-  constructor(private readonly db: Db) {}
+  /** `begin`: how a batch opens its transaction (`begin immediate` on SQLite: take the write lock first). */
+  constructor(private readonly db: Db, private readonly begin: 'begin immediate' | 'begin' = 'begin immediate') {}
 
   /** Runs `work` in a transaction, batched with those waiting; resolves after its COMMIT. */
   run<T>(work: (connection: Db) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       let outcome: Outcome<T> | null = null;
+      let attempts = 0;
       this.waiting.push({
         run: async (connection) => {
+          attempts += 1;
           try {
             outcome = { ok: true, value: await work(connection) };
           } catch (error) {
@@ -50,9 +73,15 @@ export class GroupCommit {
           }
         },
         settle: (batchError) => {
+          const failure = outcome?.ok === false ? outcome.error : batchError;
+          if (retryable(failure) && attempts < GROUP_COMMIT_ATTEMPTS_MAX) {
+            outcome = null;
+            return false;
+          }
           if (outcome?.ok === false) reject(outcome.error);
           else if (batchError !== null || outcome === null) reject(batchError ?? new Error('the transaction did not run'));
           else resolve(outcome.value);
+          return true;
         },
       });
       if (!this.draining) {
@@ -66,7 +95,7 @@ export class GroupCommit {
 
   private async drain(): Promise<void> {
     try {
-      while (this.waiting.length > 0) await this.commit(this.waiting.splice(0, SQLITE_GROUP_COMMIT_MAX));
+      while (this.waiting.length > 0) await this.commit(this.waiting.splice(0, GROUP_COMMIT_MAX));
     } finally {
       this.draining = false;
     }
@@ -77,7 +106,7 @@ export class GroupCommit {
     let batchError: Error | null = null;
     try {
       await this.db.connection().execute(async (connection) => {
-        await sql`begin immediate`.execute(connection);
+        await sql.raw(this.begin).execute(connection);
         try {
           if (batch.length === 1) await batch[0]?.run(connection);
           else {
@@ -97,7 +126,9 @@ export class GroupCommit {
     } catch (error) {
       batchError = asError(error);
     }
-    for (const member of batch) member.settle(batchError);
+    const again = batch.filter((member) => !member.settle(batchError));
+    // Before the newcomers, in their order: a retried transaction is not overtaken for long.
+    this.waiting.unshift(...again);
   }
 }
 

@@ -2,10 +2,11 @@
  * The Store port over kysely, on SQLite or PostgreSQL with the same code. Each method is a thin
  * door onto the query module of its area; this class owns transactions.
  *
- * Transactions: SQLite runs `BEGIN IMMEDIATE` on its single connection (the write lock is taken
- * at the start, so two writers never interleave a read and a write), transactions that arrive
- * meanwhile committed together (group-commit.ts); PostgreSQL uses kysely's transaction at READ
- * COMMITTED with row locks where a read decides a write (budget holds).
+ * Transactions go through the group commit (group-commit.ts): those that arrive while one runs
+ * are committed together. SQLite opens them with `BEGIN IMMEDIATE` on its single connection (the
+ * write lock is taken at the start, so two writers never interleave a read and a write);
+ * PostgreSQL with `BEGIN` at READ COMMITTED, with row locks where a read decides a write (budget
+ * holds), which also keeps writers of other processes on the same database in order.
  */
 import type { Kysely } from 'kysely';
 import type {
@@ -26,13 +27,13 @@ import * as sessions from './session-queries.ts';
 import * as settlement from './settlement-store.ts';
 import type { Database } from './tables.ts';
 
-/** One commit queue per SQLite database, shared by every store opened on it. */
+/** One commit queue per database handle, shared by every store opened on it. */
 const groupCommits = new WeakMap<Kysely<Database>, GroupCommit>();
 
-function groupCommitOf(db: Kysely<Database>): GroupCommit {
+function groupCommitOf(db: Kysely<Database>, dialect: DialectName): GroupCommit {
   let found = groupCommits.get(db);
   if (found === undefined) {
-    found = new GroupCommit(db);
+    found = new GroupCommit(db, dialect === 'sqlite' ? 'begin immediate' : 'begin');
     groupCommits.set(db, found);
   }
   return found;
@@ -53,10 +54,7 @@ export class KyselyStore implements Store {
 
   private async runInTransaction<T>(work: (store: KyselyStore) => Promise<T>): Promise<T> {
     if (this.inTransaction) return work(this);
-    if (this.dialect === 'postgres') {
-      return this.db.transaction().execute((tx) => work(new KyselyStore(tx, this.dialect, true, this.sqlitePath)));
-    }
-    return groupCommitOf(this.db).run((connection) => work(new KyselyStore(connection, this.dialect, true, this.sqlitePath)));
+    return groupCommitOf(this.db, this.dialect).run((connection) => work(new KyselyStore(connection, this.dialect, true, this.sqlitePath)));
   }
 
   insertCarrier(carrier: Carrier, atMs: number) { return this.write((db) => parties.insertCarrier(db, carrier, atMs)); }

@@ -13,12 +13,12 @@ export const SQLITE_STATEMENTS_CACHED_MAX = 500;
 export const SQLITE_CHECKPOINT_INTERVAL_MS = 50;
 
 /**
- * Transactions committed together at most (group commit, SQLite): enough to share most pages of
- * a burst of closes (about twice the closes per second of one at a time, docs/performance.md),
- * few enough that its COMMIT, which writes every page of the batch at once, stays a few
+ * Transactions committed together at most (group commit): enough to share most of a burst of
+ * closes' work (on SQLite about twice the closes per second of one at a time, docs/performance.md),
+ * few enough that a SQLite COMMIT, which writes every page of the batch at once, stays a few
  * milliseconds of the event loop.
  */
-export const SQLITE_GROUP_COMMIT_MAX = 16;
+export const GROUP_COMMIT_MAX = 16;
 
 /**
  * Named (server-side prepared) statements per PostgreSQL connection: Palier sends a few dozen
@@ -26,3 +26,10 @@ export const SQLITE_GROUP_COMMIT_MAX = 16;
  * connection's server memory in check whatever the workload.
  */
 export const POSTGRES_STATEMENTS_NAMED_MAX = 500;
+
+/**
+ * Runs of one transaction that meets a PostgreSQL deadlock or serialization failure before its
+ * error reaches the caller: the database picks one victim per deadlock, so a retried transaction
+ * rarely meets a second one; the bound stops a livelock.
+ */
+export const GROUP_COMMIT_ATTEMPTS_MAX = 5;

@@ -1,84 +1,61 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import SqliteDatabase from 'better-sqlite3';
-import { Kysely, sql, SqliteDialect } from 'kysely';
-import { openDatabase, type OpenDatabase } from '../../../src/adapters/store/database.ts';
+import { after, before, it } from 'node:test';
+import { type Kysely, sql } from 'kysely';
+import { type OpenDatabase, openDatabase } from '../../../src/adapters/store/database.ts';
 import { GroupCommit } from '../../../src/adapters/store/group-commit.ts';
-import { SQLITE_GROUP_COMMIT_MAX } from '../../../src/adapters/store/limits.ts';
+import { GROUP_COMMIT_MAX } from '../../../src/adapters/store/limits.ts';
 import type { Database } from '../../../src/adapters/store/tables.ts';
+import { describeEachDatabase } from '../../support/databases.ts';
 
-/** Group commit on a real SQLite file: a scratch table, the statements counted with kysely's log. */
-describe('storage: group commit on SQLite', () => {
-  let dir: string;
-  let path: string;
-  let opened: OpenDatabase;
-  let db: Kysely<Database>;
-  const begins: number[] = [];
+/**
+ * Group commit on a real database: a scratch table; a batch is recognised by the connection its
+ * members are given (one per batch); what is committed is read from a second connection.
+ */
+describeEachDatabase('storage: group commit', ({ database, target }) => {
+  let reader: OpenDatabase;
+  let queue: GroupCommit;
 
-  before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'palier-group-commit-'));
-    path = join(dir, 'palier.sqlite');
-    opened = openDatabase({ dialect: 'sqlite', path });
-    const sqlite = opened.raw.sqlite;
-    assert(sqlite !== undefined);
-    sqlite.exec('create table scratch (id integer primary key, label text not null unique)');
-    db = new Kysely<Database>({
-      dialect: new SqliteDialect({ database: sqlite }),
-      log: (event) => { if (event.query.sql === 'begin immediate') begins.push(1); },
-    });
+  before(async () => {
+    const { db, dialect } = database();
+    await sql`create table scratch (label text primary key)`.execute(db);
+    queue = new GroupCommit(db, dialect === 'sqlite' ? 'begin immediate' : 'begin');
+    reader = openDatabase(target().config());
   });
 
   after(async () => {
-    await opened.close();
-    rmSync(dir, { recursive: true, force: true });
+    await reader.close();
   });
 
   const insert = (connection: Kysely<Database>, label: string) => sql`insert into scratch (label) values (${label})`.execute(connection);
   /** What another connection sees: only what is committed. */
-  const committedLabels = (): string[] => {
-    const reader = new SqliteDatabase(path, { readonly: true });
-    try {
-      return (reader.prepare('select label from scratch order by id').pluck().all() as string[]);
-    } finally {
-      reader.close();
-    }
-  };
+  const committedLabels = async (): Promise<string[]> => (await sql<{ label: string }>`select label from scratch`.execute(reader.db)).rows.map((r) => r.label);
 
-  it('transactions started together commit in batches of at most SQLITE_GROUP_COMMIT_MAX, each resolving after its commit', async () => {
-    const queue = new GroupCommit(db);
-    const count = SQLITE_GROUP_COMMIT_MAX * 2 + 5;
+  it('transactions started together commit in batches of at most GROUP_COMMIT_MAX, each resolving after its commit', async () => {
+    const count = GROUP_COMMIT_MAX * 2 + 5;
     const labels = Array.from({ length: count }, (_v, i) => `batch-${String(i)}`);
-    begins.length = 0;
+    const batches = new Set<Kysely<Database>>();
     const seenAtResolve: boolean[] = [];
     await Promise.all(labels.map(async (label) => {
-      const result = await queue.run(async (connection) => { await insert(connection, label); return label; });
+      const result = await queue.run(async (connection) => {
+        batches.add(connection);
+        await insert(connection, label);
+        return label;
+      });
       assert.equal(result, label);
-      seenAtResolve.push(committedLabels().includes(label));
+      seenAtResolve.push((await committedLabels()).includes(label));
     }));
     assert.deepEqual(seenAtResolve, labels.map(() => true), 'each write was visible to another connection when its promise resolved');
-    assert.equal(begins.length, Math.ceil(count / SQLITE_GROUP_COMMIT_MAX), 'one BEGIN per batch');
-  });
-
-  it('a transaction alone runs as before: one BEGIN, no savepoint', async () => {
-    const queue = new GroupCommit(db);
-    begins.length = 0;
-    assert.equal(await queue.run(async (connection) => { await insert(connection, 'alone'); return 1; }), 1);
-    assert.equal(begins.length, 1);
-    assert(committedLabels().includes('alone'));
+    assert.equal(batches.size, Math.ceil(count / GROUP_COMMIT_MAX), 'one transaction per batch');
   });
 
   it('a member that throws is undone and rejected with its own error; the others of its batch commit', async () => {
-    const queue = new GroupCommit(db);
     const outcomes = await Promise.allSettled([
       queue.run((connection) => insert(connection, 'kept-1')),
       queue.run(async (connection) => {
         await insert(connection, 'undone');
         throw new Error('refused by the domain');
       }),
-      // A constraint violation after a write of its own: the unique label is already taken.
+      // A constraint violation after a write of its own: the label is already taken.
       queue.run(async (connection) => {
         await insert(connection, 'undone-too');
         await insert(connection, 'kept-1');
@@ -87,17 +64,49 @@ describe('storage: group commit on SQLite', () => {
     ]);
     assert.deepEqual(outcomes.map((o) => o.status), ['fulfilled', 'rejected', 'rejected', 'fulfilled']);
     assert.match(String((outcomes[1] as PromiseRejectedResult).reason), /refused by the domain/);
-    assert.match(String((outcomes[2] as PromiseRejectedResult).reason), /UNIQUE constraint failed/);
-    const labels = committedLabels();
+    assert.match(String((outcomes[2] as PromiseRejectedResult).reason), /UNIQUE constraint failed|duplicate key value/);
+    const labels = await committedLabels();
     assert(labels.includes('kept-1') && labels.includes('kept-2'));
     assert(!labels.includes('undone') && !labels.includes('undone-too'), 'nothing of a failed member remains');
   });
 
+  it('PostgreSQL: two queues that deadlock each other both commit (the victim is run again)', async (t) => {
+    const { dialect } = database();
+    if (dialect === 'sqlite') {
+      t.skip('PostgreSQL only: SQLite has a single writer, whose BEGIN IMMEDIATE cannot deadlock');
+      return;
+    }
+    await sql`insert into scratch (label) values ('x'), ('y')`.execute(database().db);
+    const other = openDatabase(target().config());
+    try {
+      const second = new GroupCommit(other.db, 'begin');
+      // Each takes one row, waits until the other has taken its own, then asks for the other's.
+      let arrived = 0;
+      let release: () => void = () => undefined;
+      const bothHoldOne = new Promise<void>((resolve) => { release = resolve; });
+      const attempts = [0, 0];
+      const crosswise = (index: number, first: string, then: string) => async (connection: Kysely<Database>) => {
+        attempts[index] = (attempts[index] ?? 0) + 1;
+        await sql`update scratch set label = label where label = ${first}`.execute(connection);
+        if (attempts[index] === 1) {
+          arrived += 1;
+          if (arrived === 2) release();
+          await bothHoldOne;
+        }
+        await sql`update scratch set label = label where label = ${then}`.execute(connection);
+        return index;
+      };
+      assert.deepEqual(await Promise.all([queue.run(crosswise(0, 'x', 'y')), second.run(crosswise(1, 'y', 'x'))]), [0, 1]);
+      assert.equal((attempts[0] ?? 0) + (attempts[1] ?? 0), 3, `one of the two ran twice: ${JSON.stringify(attempts)}`);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('a lone transaction that throws leaves nothing and the queue goes on', async () => {
-    const queue = new GroupCommit(db);
     await assert.rejects(queue.run(async (connection) => { await insert(connection, 'lone-undone'); throw new Error('no'); }), /no/);
     await queue.run((connection) => insert(connection, 'after'));
-    const labels = committedLabels();
+    const labels = await committedLabels();
     assert(!labels.includes('lone-undone') && labels.includes('after'));
   });
 });

@@ -101,7 +101,7 @@ export class GroupCommit {
     }
   }
 
-  /** Never throws: every member is settled. */
+  /** Never throws: every member is settled, or queued again to be retried. */
   private async commit(batch: readonly Member[]): Promise<void> {
     let batchError: Error | null = null;
     try {
@@ -112,7 +112,7 @@ export class GroupCommit {
           else {
             for (const member of batch) {
               await runInSavepoint(connection, member);
-              // The driver is synchronous: let timers and sockets run between two members, so
+              // better-sqlite3 is synchronous: let timers and sockets run between two members, so
               // that the event loop is held for one transaction at a time, not for the batch.
               await yieldToEventLoop();
             }

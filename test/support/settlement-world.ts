@@ -5,8 +5,9 @@
  * the agreements in force when metering started (looked up in the store, as the broker does), then
  * store.closeCharge — and refunds through the refundCharge use case.
  */
+import assert from 'node:assert/strict';
 import { ulidGenerator } from '../../src/adapters/ids.ts';
-import { KyselyStore } from '../../src/adapters/store/index.ts';
+import { KyselyStore, verifyLedger } from '../../src/adapters/store/index.ts';
 import { buildCharge } from '../../src/app/billing/build-charge.ts';
 import type { Store } from '../../src/app/ports/index.ts';
 import { refundCharge } from '../../src/app/sessions/refund-charge.ts';
@@ -160,4 +161,10 @@ export async function refundAt(store: Store, chargeId: string, amountMinor: bigi
   const refunded = await refundCharge({ store, ids: refundIds }, { chargeId, amountMinor, reason: 'test refund', by: 'operator:test', atMs });
   if (!refunded.ok) throw new Error(`refund of ${chargeId}: ${refunded.error}`);
   return refunded.value;
+}
+
+/** `palier ledger verify` on the suite's database finds nothing. */
+export async function assertLedgerClean(suite: DatabaseSuite): Promise<void> {
+  const report = await verifyLedger(suite.database().db, suite.database().dialect);
+  assert.ok(report.ok, `palier ledger verify: ${JSON.stringify(report.breaches.slice(0, 3))}`);
 }

@@ -8,12 +8,11 @@ import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
 import { sql } from 'kysely';
 import { ManualClock } from '../../../src/adapters/clock/index.ts';
-import { verifyLedger } from '../../../src/adapters/store/index.ts';
 import type { Store } from '../../../src/app/ports/index.ts';
 import { type SettlementReport, settlePeriod } from '../../../src/app/settlement/settle-period.ts';
 import { type Charge, statementJson, type Totals, ZERO_TOTALS } from '../../../src/domain/index.ts';
-import { type DatabaseSuite, describeEachDatabase } from '../../support/databases.ts';
-import { rateAndClose, seedSettlementWorld, settlementStore, type SettlementWorldSpec } from '../../support/settlement-world.ts';
+import { describeEachDatabase } from '../../support/databases.ts';
+import { assertLedgerClean, rateAndClose, seedSettlementWorld, settlementStore, type SettlementWorldSpec } from '../../support/settlement-world.ts';
 
 /** Billing carrier A and hosting carrier H in Paris, merchant M on H at 70 %, fee 15 %, bad debt 2 %. */
 const PAIR_WORLD: SettlementWorldSpec = {
@@ -48,11 +47,6 @@ function totalsOf(charge: Charge): Totals {
     collectionFeeMinor: s.collectionFeeMinor, badDebtMinor: s.badDebtMinor, interconnectMinor: s.interconnectMinor,
     hostingShareMinor: s.hostingCarrierShareMinor, merchantShareMinor: s.merchantShareMinor,
   };
-}
-
-async function assertLedgerClean(suite: DatabaseSuite): Promise<void> {
-  const report = await verifyLedger(suite.database().db, suite.database().dialect);
-  assert.ok(report.ok, `palier ledger verify: ${JSON.stringify(report.breaches.slice(0, 3))}`);
 }
 
 describeEachDatabase('settlement close: a charge committed while the close runs is not settled by it, and lands in the next period', (suite) => {

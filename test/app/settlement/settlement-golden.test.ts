@@ -9,7 +9,6 @@ import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
 import { sql } from 'kysely';
 import { ManualClock } from '../../../src/adapters/clock/index.ts';
-import { verifyLedger } from '../../../src/adapters/store/index.ts';
 import type { Store } from '../../../src/app/ports/index.ts';
 import { type SettlementReport, settlePeriod } from '../../../src/app/settlement/settle-period.ts';
 import { Accounts, type Charge, Money, periodBounds, type Statement, statementJson, type Waterfall } from '../../../src/domain/index.ts';
@@ -17,7 +16,7 @@ import { brokerHarness } from '../../support/broker-harness.ts';
 import { type DatabaseSuite, describeEachDatabase } from '../../support/databases.ts';
 import { readJson } from '../../support/fixtures.ts';
 import {
-  rateAndClose, refundAt, seedSettlementWorld, settlementStore, type SettlementWorldSpec, subscriberOf,
+  assertLedgerClean, rateAndClose, refundAt, seedSettlementWorld, settlementStore, type SettlementWorldSpec, subscriberOf,
 } from '../../support/settlement-world.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -64,11 +63,6 @@ function statement(period: string, kind: 'carrier' | 'merchant', debtorId: strin
     id: `stm_${period}_${kind}_${debtorId}_${creditorId}`, period, kind, debtorId, creditorId, currency: 'EUR', charges: body.charges, refunds: body.refunds ?? NONE,
     adjustments: body.adjustments ?? [], amountDue: body.amountDue,
   };
-}
-
-async function assertLedgerClean(suite: DatabaseSuite): Promise<void> {
-  const report = await verifyLedger(suite.database().db, suite.database().dialect);
-  assert.ok(report.ok, `palier ledger verify: ${JSON.stringify(report.breaches.slice(0, 3))}`);
 }
 
 /** A small world: billing carrier A and hosting carrier H in Paris, merchant M on H at 70 %, fee 15 %, bad debt 2 %. */

@@ -83,57 +83,38 @@ interface Expected {
   readonly balances: Map<string, bigint>;
 }
 
-/** World tags: distinct first letters, so that buildWorld's carrier codes never collide. */
-const WORLD_TAGS = ['bench', 'c', 'd', 'e', 'f', 'g', 'h', 'i'];
-
 /**
- * Rated sessions ready to close: a world (two carriers, a merchant, an offer) — or several, each
- * with balance rows of its own — subscribers added as sessions need them, each session's charge
- * and journal built and its hold placed up front. `closed` records each close the benchmark
- * performs; `verify` checks the database.
+ * Rated sessions ready to close: a world (two carriers, a merchant, an offer), subscribers added
+ * as sessions need them, each session's charge and journal built and its hold placed up front.
+ * `closed` records each close the benchmark performs; `verify` checks the database.
  */
 export class CloseWorkload {
   private sessions = 0;
-  private readonly sessionsPerWorld: number[] = [0];
   private readonly expected: Expected = { charges: 0, postings: 0, amountMinor: 0n, balances: new Map() };
   /** Findings of `verify` that are not failures of the benchmark. */
   readonly notes: string[] = [];
 
-  private constructor(private readonly store: Store, private readonly worlds: World[]) {}
+  private constructor(private readonly store: Store, private readonly world: World) {}
 
   static async create(store: Store): Promise<CloseWorkload> {
-    return new CloseWorkload(store, [await buildWorld(store, WORLD_TAGS[0])]);
+    return new CloseWorkload(store, await buildWorld(store, 'bench'));
   }
 
-  /**
-   * Builds `count` closes (outside any timing) and places their holds, committed before
-   * returning. With `worlds` > 1 the closes take turns over that many worlds, so that closes
-   * running side by side mostly touch different carrier and merchant balance rows.
-   */
-  async prepare(count: number, worlds = 1): Promise<CloseCharge[]> {
-    const tags = WORLD_TAGS.slice(0, worlds);
-    for (const tag of tags.slice(this.worlds.length)) {
-      this.worlds.push(await buildWorld(this.store, tag));
-      this.sessionsPerWorld.push(0);
-    }
+  /** Builds `count` closes (outside any timing) and places their holds, committed before returning. */
+  async prepare(count: number): Promise<CloseCharge[]> {
     const closes: CloseCharge[] = [];
     for (let i = 0; i < count; i += 1) {
       const index = this.sessions;
       this.sessions += 1;
-      const at = index % tags.length;
-      const world = this.worlds[at];
-      const inWorld = this.sessionsPerWorld[at];
-      if (world === undefined || inWorld === undefined) throw new Error(`world ${String(at)} is not built`);
-      this.sessionsPerWorld[at] = inWorld + 1;
-      const subscriberId = `sub_${String(tags[at])}_${String(Math.floor(inWorld / SESSIONS_PER_SUBSCRIBER))}`;
-      if (inWorld % SESSIONS_PER_SUBSCRIBER === 0) {
+      const subscriberId = `sub_bench_${String(Math.floor(index / SESSIONS_PER_SUBSCRIBER))}`;
+      if (index % SESSIONS_PER_SUBSCRIBER === 0) {
         await this.store.insertSubscriber({
-          id: subscriberId, msisdnHmac: `hmac_${subscriberId}`, billingCarrierId: world.billingCarrierId, monthlyCap: MONTHLY_CAP, status: 'active',
+          id: subscriberId, msisdnHmac: `hmac_${subscriberId}`, billingCarrierId: this.world.billingCarrierId, monthlyCap: MONTHLY_CAP, status: 'active',
         }, T0_MS);
       }
       // 1 to 20 minutes, so amounts and the rating's spans vary from one session to the next.
       const seconds = 60 + ((index * 37) % 1140);
-      closes.push(chargeFor({ ...world, subscriberId }, `ses_bench_${String(index)}`, seconds));
+      closes.push(chargeFor({ ...this.world, subscriberId }, `ses_bench_${String(index)}`, seconds));
     }
     for (let start = 0; start < closes.length; start += HOLDS_PER_SETUP_TRANSACTION) {
       await this.store.transaction(async (tx) => {

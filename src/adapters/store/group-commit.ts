@@ -14,8 +14,8 @@
  * itself cannot commit, every member that had not failed on its own is rejected with that error.
  * On PostgreSQL a batch locks the rows of all its members, so batches of two processes can
  * deadlock where single transactions would not: a member that meets a deadlock (or a
- * serialization failure) is rolled back to its savepoint and run again in the next batch, up to
- * GROUP_COMMIT_ATTEMPTS_MAX times.
+ * serialization failure) is rolled back to its savepoint and run again alone, before the next
+ * batch, up to GROUP_COMMIT_ATTEMPTS_MAX times.
  * Alone in the queue, a transaction runs as a plain transaction (no savepoint). A process's write
  * transactions therefore run one at a time (on SQLite they always did: one connection); reads go
  * on meanwhile on PostgreSQL's other pool connections, and several processes sharing one
@@ -52,6 +52,8 @@ const asError = (thrown: unknown): Error => (thrown instanceof Error ? thrown : 
 
 export class GroupCommit {
   private readonly waiting: Member[] = [];
+  /** Members to run again (deadlock victims), each alone, before the next batch. */
+  private readonly retrying: Member[] = [];
   private draining = false;
 
   /** `begin`: how a batch opens its transaction (`begin immediate` on SQLite: take the write lock first). */
@@ -95,7 +97,14 @@ export class GroupCommit {
 
   private async drain(): Promise<void> {
     try {
-      while (this.waiting.length > 0) await this.commit(this.waiting.splice(0, GROUP_COMMIT_MAX));
+      for (;;) {
+        // A transaction run again goes alone, holding no lock of another member: as a single
+        // transaction it meets a deadlock no more often than without group commit.
+        const retry = this.retrying.shift();
+        if (retry !== undefined) await this.commit([retry]);
+        else if (this.waiting.length > 0) await this.commit(this.waiting.splice(0, GROUP_COMMIT_MAX));
+        else break;
+      }
     } finally {
       this.draining = false;
     }
@@ -126,9 +135,7 @@ export class GroupCommit {
     } catch (error) {
       batchError = asError(error);
     }
-    const again = batch.filter((member) => !member.settle(batchError));
-    // Before the newcomers, in their order: a retried transaction is not overtaken for long.
-    this.waiting.unshift(...again);
+    this.retrying.push(...batch.filter((member) => !member.settle(batchError)));
   }
 }
 

@@ -32,4 +32,4 @@ export const POSTGRES_STATEMENTS_NAMED_MAX = 500;
  * error reaches the caller: the database picks one victim per deadlock, so a retried transaction
  * rarely meets a second one; the bound stops a livelock.
  */
-export const GROUP_COMMIT_ATTEMPTS_MAX = 5;
+export const GROUP_COMMIT_ATTEMPTS_MAX = 10;

@@ -1,16 +1,20 @@
 /**
  * The timers of every session in one structure: a binary min-heap for one-shot timers (cap
- * stops, warnings, quote expiry) and a timing wheel for the 1 Hz ticks — 100 slots of 10 ms, one
- * rotation per second, so a tick costs O(1) whatever the number of sessions. Time does not move
- * here: a driver (real-time or manual) calls `runDue(nowMs)`.
+ * stops, warnings, quote expiry) and a timing wheel for the 1 Hz ticks — 1,000 slots of 1 ms, one
+ * rotation per second, so a tick costs O(1) whatever the number of sessions. Every tick of a slot
+ * is due at the same millisecond of the second, so a slot is walked once a second, when all its
+ * ticks fire (a coarser slot was walked again at each instant one of its ticks was due), and the
+ * earliest tick is read from a per-slot minimum instead of a walk. Time does not move here: a
+ * driver (real-time or manual) calls `runDue(nowMs)`.
  */
 import type { Scheduler, TimerHandle } from '../../app/ports/index.ts';
 
-const SLOT_MS = 10;
+const SLOT_MS = 1;
 const SLOTS = 1000 / SLOT_MS;
 
 interface OneShot { id: number; dueMs: number; fn: (dueMs: number) => void; cancelled: boolean }
-interface Periodic { id: number; nextMs: number; fn: (dueMs: number) => void }
+/** A tick; a cancelled one stays in its slot's array until the slot is next visited. */
+interface Periodic { nextMs: number; fn: (dueMs: number) => void; cancelled: boolean }
 
 /** Observes how late timers fire (for metrics and benchmarks). */
 export type LatenessObserver = (latenessMs: number) => void;
@@ -18,8 +22,10 @@ export type LatenessObserver = (latenessMs: number) => void;
 export class TimerQueue implements Scheduler {
   private readonly heap: OneShot[] = [];
   private readonly oneShots = new Map<number, OneShot>();
-  private readonly wheel: Map<number, Periodic>[] = Array.from({ length: SLOTS }, () => new Map<number, Periodic>());
-  private readonly periodicSlot = new Map<number, number>();
+  private readonly wheel: Periodic[][] = Array.from({ length: SLOTS }, () => []);
+  /** A lower bound of each slot's earliest tick (+∞ when empty); exact after the slot's last visit. */
+  private readonly slotMinMs = new Float64Array(SLOTS).fill(Number.POSITIVE_INFINITY);
+  private readonly periodics = new Map<number, Periodic>();
   private nextId = 1;
   /** Every periodic timer due at or before this instant has fired. */
   private wheelDoneMs: number;
@@ -29,7 +35,7 @@ export class TimerQueue implements Scheduler {
   }
 
   get size(): number {
-    return this.oneShots.size + this.periodicSlot.size;
+    return this.oneShots.size + this.periodics.size;
   }
 
   at(dueMs: number, fn: (dueMs: number) => void): TimerHandle {
@@ -43,9 +49,11 @@ export class TimerQueue implements Scheduler {
     const id = this.nextId++;
     // A first tick in the past would be skipped by the wheel: start no earlier than what it has done.
     const nextMs = Math.max(firstMs, this.wheelDoneMs + 1);
-    const slot = Math.floor(nextMs / SLOT_MS) % SLOTS;
-    this.wheel[slot]?.set(id, { id, nextMs, fn });
-    this.periodicSlot.set(id, slot);
+    const slot = slotOf(nextMs);
+    const timer: Periodic = { nextMs, fn, cancelled: false };
+    this.wheel[slot]?.push(timer);
+    this.slotMinMs[slot] = Math.min(this.slotMinMs[slot] ?? Number.POSITIVE_INFINITY, nextMs);
+    this.periodics.set(id, timer);
     return { id };
   }
 
@@ -56,10 +64,10 @@ export class TimerQueue implements Scheduler {
       this.oneShots.delete(handle.id);
       return;
     }
-    const slot = this.periodicSlot.get(handle.id);
-    if (slot !== undefined) {
-      this.wheel[slot]?.delete(handle.id);
-      this.periodicSlot.delete(handle.id);
+    const periodic = this.periodics.get(handle.id);
+    if (periodic !== undefined) {
+      periodic.cancelled = true;
+      this.periodics.delete(handle.id);
     }
   }
 
@@ -67,18 +75,16 @@ export class TimerQueue implements Scheduler {
   nextDueMs(): number | null {
     this.dropCancelledTop();
     let earliest = this.heap[0]?.dueMs ?? null;
-    if (this.periodicSlot.size > 0) {
+    if (this.periodics.size > 0) {
       const startSlot = Math.floor((this.wheelDoneMs + 1) / SLOT_MS);
       let wheelMin = Number.POSITIVE_INFINITY;
       for (let offset = 0; offset <= SLOTS; offset += 1) {
-        const slot = this.wheel[(startSlot + offset) % SLOTS];
-        if (slot === undefined || slot.size === 0) continue;
-        for (const timer of slot.values()) wheelMin = Math.min(wheelMin, timer.nextMs);
-        // A slot's timers may all have fired this second (they are due a second later): only a
-        // timer due before this slot's window ends is sure to come before every later slot's.
+        wheelMin = Math.min(wheelMin, this.slotMinMs[(startSlot + offset) % SLOTS] ?? Number.POSITIVE_INFINITY);
+        // A slot's ticks may all have fired this second (they are due a second later): only a
+        // tick due before this slot's window ends is sure to come before every later slot's.
         if (wheelMin < (startSlot + offset + 1) * SLOT_MS) break;
       }
-      earliest = earliest === null ? wheelMin : Math.min(earliest, wheelMin);
+      if (wheelMin !== Number.POSITIVE_INFINITY) earliest = earliest === null ? wheelMin : Math.min(earliest, wheelMin);
     }
     return earliest;
   }
@@ -100,21 +106,43 @@ export class TimerQueue implements Scheduler {
   private runWheel(nowMs: number): void {
     if (nowMs <= this.wheelDoneMs) return;
     const firstSlot = Math.floor((this.wheelDoneMs + 1) / SLOT_MS);
+    // Set first: a tick added by a callback of this run starts after it, never in a slot already passed.
+    this.wheelDoneMs = nowMs;
     const lastSlot = Math.floor(nowMs / SLOT_MS);
     const slots = Math.min(lastSlot - firstSlot + 1, SLOTS);
     for (let i = 0; i < slots; i += 1) {
-      const slot = this.wheel[(firstSlot + i) % SLOTS];
-      if (slot === undefined) continue;
-      for (const timer of slot.values()) {
-        if (timer.nextMs > nowMs) continue;
+      const slot = (firstSlot + i) % SLOTS;
+      if ((this.slotMinMs[slot] ?? Number.POSITIVE_INFINITY) <= nowMs) this.runSlot(slot, nowMs);
+    }
+  }
+
+  /**
+   * Fires the slot's due ticks and drops its cancelled ones in one pass. A tick cancelled by a
+   * callback is skipped if not reached yet, and dropped at the next visit otherwise; a tick added
+   * by a callback is appended, and fires in a later run.
+   */
+  private runSlot(slot: number, nowMs: number): void {
+    const timers = this.wheel[slot];
+    if (timers === undefined) return;
+    let kept = 0;
+    let minMs = Number.POSITIVE_INFINITY;
+    for (let read = 0; read < timers.length; read += 1) {
+      const timer = timers[read];
+      if (timer === undefined || timer.cancelled) continue;
+      if (timer.nextMs <= nowMs) {
         const dueMs = timer.nextMs;
         // After a stall, skip the ticks already missed: one catch-up tick, then back on the second.
         timer.nextMs = dueMs + 1000 * Math.max(1, Math.ceil((nowMs - dueMs + 1) / 1000));
         this.onLateness?.(nowMs - dueMs);
         timer.fn(dueMs);
       }
+      if (timer.cancelled) continue;
+      timers[kept] = timer;
+      kept += 1;
+      if (timer.nextMs < minMs) minMs = timer.nextMs;
     }
-    this.wheelDoneMs = nowMs;
+    timers.length = kept;
+    this.slotMinMs[slot] = minMs;
   }
 
   private dropCancelledTop(): void {
@@ -154,6 +182,11 @@ export class TimerQueue implements Scheduler {
     }
     heap[index] = last;
   }
+}
+
+/** The wheel slot of a tick due at `ms`. */
+function slotOf(ms: number): number {
+  return Math.floor(ms / SLOT_MS) % SLOTS;
 }
 
 /** Due order, ties by creation (ids grow), so timers set for one instant fire in the order set. */

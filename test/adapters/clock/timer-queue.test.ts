@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { ManualClock, TimerQueue } from '../../../src/adapters/clock/index.ts';
 
 describe('timer queue: the 1 Hz wheel', () => {
-  it('timer queue: once a 10 ms slot\'s ticks fired mid-slot, the next due instant is the next slot\'s tick, not that slot\'s a second later', () => {
+  it('timer queue: once a slot\'s ticks have fired, the next due instant is the next slot\'s tick, not that slot\'s a second later', () => {
     const queue = new TimerQueue(0);
     queue.everySecond(1_003, () => undefined);
     queue.everySecond(1_043, () => undefined);

@@ -15,6 +15,8 @@ export interface LiveSession {
   /** Serialises work on this session. */
   chain: Promise<unknown>;
   tick: TimerHandle | null;
+  /** Its row in the broker's tick table while it ticks. */
+  tickRow: number | null;
   timers: TimerHandle[];
   /** The planned stop (cap, maxCost or the longest session) and why, from capPlan. */
   stopAtMs: number | null;

@@ -15,6 +15,7 @@ import { capPlan } from './cap-plan.ts';
 import { consentToQuote, type ConsentInput } from './consent.ts';
 import { endAndRate } from './end-and-rate.ts';
 import type { LiveSession } from './live-session.ts';
+import { TickTable } from './tick-table.ts';
 import { refundCharge, type RefundInput } from './refund-charge.ts';
 import {
   budgetLeft, checkEligibility, type Eligibility, firstBillableStep, monthlyBudget, quoteOffer, type QuoteResult,
@@ -50,6 +51,8 @@ export interface SessionView {
 export class SessionBroker {
   private readonly running = new Map<string, LiveSession>();
   private readonly loading = new Map<string, Promise<LiveSession | null>>();
+  /** What each running session's tick reads (mirrored from its LiveSession). */
+  private readonly ticks = new TickTable();
   private stopped = false;
 
   constructor(private readonly deps: BrokerDeps) {}
@@ -137,6 +140,7 @@ export class SessionBroker {
       } else {
         live.session = next;
       }
+      if (live.tickRow !== null) this.ticks.writeProof(live.tickRow, lastProofOfLifeMs(live.session));
       return ok(live.session);
     });
   }
@@ -343,7 +347,7 @@ export class SessionBroker {
     assert(carrier !== null, 'a subscriber has its carrier');
     return {
       session, tariff, billingCarrierId: carrier.id, billingTimeZone: carrier.timeZone, hostingCarrierId: merchant.hostingCarrierId,
-      chain: Promise.resolve(), tick: null, timers: [], stopAtMs: null, stopReason: 'cap_reached',
+      chain: Promise.resolve(), tick: null, tickRow: null, timers: [], stopAtMs: null, stopReason: 'cap_reached',
       persistedProofMs: lastProofOfLifeMs(session), curve: null, closedSeconds: closedSeconds(session),
     };
   }
@@ -367,8 +371,11 @@ export class SessionBroker {
     const now = clock.nowMs();
     const phaseMs = session.meteringStartedAtMs ?? session.createdAtMs;
     const firstTickMs = phaseMs + Math.max(1, Math.ceil((now - phaseMs) / 1000)) * 1000;
-    live.tick = scheduler.everySecond(Math.min(firstTickMs, now + 1000), (dueMs) => { this.onTick(live, dueMs); });
     const plan = this.planStop(live);
+    const row = this.ticks.allocate(live);
+    live.tickRow = row;
+    this.ticks.write(row, live, lastProofOfLifeMs(session));
+    live.tick = scheduler.everySecond(Math.min(firstTickMs, now + 1000), (dueMs) => { this.onTick(row, dueMs); });
     if (plan.stopAtMs !== null) {
       live.timers.push(scheduler.at(plan.stopAtMs, (dueMs) => {
         this.deps.background(this.run(session.id, (l) => this.finish(l, l.stopReason, dueMs)));
@@ -385,8 +392,10 @@ export class SessionBroker {
 
   private cancelTimers(live: LiveSession): void {
     if (live.tick !== null) this.deps.scheduler.cancel(live.tick);
+    if (live.tickRow !== null) this.ticks.release(live.tickRow);
     for (const timer of live.timers) this.deps.scheduler.cancel(timer);
     live.tick = null;
+    live.tickRow = null;
     live.timers = [];
   }
 
@@ -394,21 +403,32 @@ export class SessionBroker {
    * Every second: liveness, and the live amount while metering (none while waiting or on a free
    * hold). The amount shown is rate() of the metered time up to the last proof of life, never
    * beyond: a session that loses its proof of life is billed to it, so no tick ever shows more
-   * than the final charge.
+   * than the final charge. Reads only the session's row of the tick table; the billing curve only
+   * when the amount may have changed (the increment being billed is over).
    */
-  private onTick(live: LiveSession, dueMs: number): void {
-    const { session } = live;
-    const proof = lastProofOfLifeMs(session);
+  private onTick(row: number, dueMs: number): void {
+    const { ticks } = this;
+    const proof = ticks.proofMs[row] ?? 0;
     if (dueMs - proof > this.deps.config.livenessGraceMs) {
+      const live = ticks.lives[row];
+      if (live === null || live === undefined) return;
       this.cancelTimers(live);
-      this.deps.background(this.run(session.id, (l) => this.finish(l, 'liveness_lost', lastProofOfLifeMs(l.session))));
+      this.deps.background(this.run(live.session.id, (l) => this.finish(l, 'liveness_lost', lastProofOfLifeMs(l.session))));
       return;
     }
-    if (session.meteringStartedAtMs === null || session.runStartedAtMs === null) return;
-    const shownAtMs = Math.min(dueMs, Math.max(proof, session.runStartedAtMs), live.stopAtMs ?? Number.POSITIVE_INFINITY);
-    const metered = live.closedSeconds + Math.floor((shownAtMs - session.runStartedAtMs) / 1000);
-    const billedMinor = live.curve?.billedMinorAt(metered) ?? 0n;
-    this.deps.feed.publish({ type: 'tick', session, atMs: dueMs, meteredSeconds: metered, billedMinor });
+    const runStartedAtMs = ticks.runStartedAtMs[row] ?? Number.NaN;
+    if (Number.isNaN(runStartedAtMs)) return;
+    const shownAtMs = Math.min(dueMs, Math.max(proof, runStartedAtMs), ticks.stopAtMs[row] ?? Number.POSITIVE_INFINITY);
+    const metered = (ticks.closedSeconds[row] ?? 0) + Math.floor((shownAtMs - runStartedAtMs) / 1000);
+    const live = ticks.lives[row];
+    if (live === null || live === undefined) return;
+    if (metered < (ticks.amountFromSecond[row] ?? 0) || metered > (ticks.amountToSecond[row] ?? 0)) {
+      const step = live.curve?.stepAt(metered) ?? { billedMinor: 0n, lastSecond: Number.POSITIVE_INFINITY };
+      ticks.amountFromSecond[row] = metered;
+      ticks.amountToSecond[row] = step.lastSecond;
+      ticks.amountMinor[row] = step.billedMinor;
+    }
+    this.deps.feed.publish({ type: 'tick', session: live.session, atMs: dueMs, meteredSeconds: metered, billedMinor: ticks.amountMinor[row] ?? 0n });
   }
 
   /** Schedules a notice when the price next changes (free window ending, tier or band change), then the next. */

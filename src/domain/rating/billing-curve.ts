@@ -19,6 +19,17 @@ export interface BillingCurve {
   billedScaledAt(meteredSeconds: number): bigint;
   /** The same in minor units of the currency (the tariff rounds to at most the minor unit). */
   billedMinorAt(meteredSeconds: number): bigint;
+  /**
+   * The amount in minor units at `meteredSeconds`, and the last metered second up to which it stays
+   * the same (the end of the increment being billed, of a free window or of the span): a caller
+   * showing the amount every second asks again only after that.
+   */
+  stepAt(meteredSeconds: number): { readonly billedMinor: bigint; readonly lastSecond: number };
+}
+
+interface Point {
+  readonly scaled: bigint;
+  readonly lastSecond: number;
 }
 
 /**
@@ -42,35 +53,36 @@ export function billingCurve(
   }
   const { feeUnits, flatUnits } = oneOffUnits(compiled, spans[0]);
   const evaluate = pointEvaluator(compiled, spans, before, feeUnits + flatUnits);
-  // Ticks ask for the same second more than once (between price steps): remember the last answer.
-  let lastSeconds = -1;
-  let lastScaled = 0n;
-  const billedScaledAt = (seconds: number): bigint => {
-    const clamped = Math.min(seconds, horizon);
-    if (clamped !== lastSeconds) {
-      lastScaled = evaluate(clamped);
-      lastSeconds = clamped;
-    }
-    return lastScaled;
+  const pointAt = (seconds: number): Point => {
+    if (seconds >= horizon) return { scaled: evaluate(horizon).scaled, lastSecond: Number.POSITIVE_INFINITY };
+    return evaluate(seconds);
   };
   const shift = minorUnitExponent(tariff.currency) - tariff.rounding.decimals;
   const toMinor = 10n ** BigInt(Math.max(0, shift));
+  const toMinorUnits = (scaled: bigint): bigint => {
+    assert(shift >= 0, 'a session tariff rounds to at most the minor unit');
+    return scaled * toMinor;
+  };
   return {
-    billedScaledAt,
-    billedMinorAt: (seconds) => {
-      assert(shift >= 0, 'a session tariff rounds to at most the minor unit');
-      return billedScaledAt(seconds) * toMinor;
+    billedScaledAt: (seconds) => pointAt(seconds).scaled,
+    billedMinorAt: (seconds) => toMinorUnits(pointAt(seconds).scaled),
+    stepAt: (seconds) => {
+      const point = pointAt(seconds);
+      return { billedMinor: toMinorUnits(point.scaled), lastSecond: point.lastSecond };
     },
   };
 }
 
-/** Evaluates the curve at a point: binary search for the span, then the closed form of its part. */
-function pointEvaluator(compiled: CompiledTariff, spans: readonly Span[], before: readonly bigint[], oneOff: bigint): (seconds: number) => bigint {
+/**
+ * Evaluates the curve at a point: binary search for the span, then the closed form of its part;
+ * with the last second of the same value (the same increment of the same span).
+ */
+function pointEvaluator(compiled: CompiledTariff, spans: readonly Span[], before: readonly bigint[], oneOff: bigint): (seconds: number) => Point {
   const { freeSeconds, minimumSeconds, rounding } = compiled.tariff;
   const numeratorFactor = compiled.grossNumerator * 10n ** BigInt(rounding.decimals);
   const denominator = compiled.unitsPerMajor * compiled.grossDenominator;
   return (seconds) => {
-    if (seconds <= freeSeconds) return 0n;
+    if (seconds <= freeSeconds) return { scaled: 0n, lastSecond: freeSeconds };
     const effective = Math.max(seconds, minimumSeconds);
     // The span holding the last billed second (effective − 1).
     let lo = 0;
@@ -82,12 +94,15 @@ function pointEvaluator(compiled: CompiledTariff, spans: readonly Span[], before
     }
     const span = spans[lo];
     let partial = 0n;
+    // Until the span ends, or (charged) until the increment being billed ends.
+    let lastSecond = span?.toSecond ?? Number.POSITIVE_INFINITY;
     if (span !== undefined && span.kind === 'charged' && span.tier !== null) {
       const increment = span.tier.incrementSeconds;
-      const seconds = Math.min(effective, span.toSecond) - span.fromSecond;
-      partial = span.tier.secondUnits * BigInt(Math.ceil(seconds / increment) * increment);
+      const billed = Math.ceil((Math.min(effective, span.toSecond) - span.fromSecond) / increment) * increment;
+      partial = span.tier.secondUnits * BigInt(billed);
+      lastSecond = Math.min(lastSecond, span.fromSecond + billed);
     }
     const units = capUnits(compiled, oneOff + (before[lo] ?? 0n) + partial);
-    return roundDiv(units * numeratorFactor, denominator, rounding.mode);
+    return { scaled: roundDiv(units * numeratorFactor, denominator, rounding.mode), lastSecond: Math.max(seconds, lastSecond) };
   };
 }

@@ -77,4 +77,19 @@ describe('rating: the billing curve of a running session', () => {
         }
       }), { numRuns: RUNS });
   });
+
+  it('stepAt(d): the amount holds, as rate() says, from d to the last second it names', () => {
+    fc.assert(fc.property(tariff, meteringStartMs, fc.integer({ min: 0, max: 2400 }), fc.integer({ min: 0, max: 300 }), (t, start, from, probe) => {
+      fc.pre(t.rounding.decimals <= 2); // a session's tariff rounds to at most the cent (minor units)
+      const curve = billingCurve(t, start);
+      const step = curve.stepAt(from);
+      assert.ok(step.lastSecond >= from);
+      assert.equal(step.billedMinor, curve.billedMinorAt(from));
+      // A second inside the step (the probe folded into it), and its last second, bill the same as rate() says.
+      const span = Math.min(step.lastSecond, from + 3600) - from;
+      for (const seconds of [from + (probe % (span + 1)), from + span]) {
+        assert.equal(rate(t, start, seconds).billed.toMinorUnits(), step.billedMinor, `at ${seconds} s, within the step from ${from} s to ${step.lastSecond} s`);
+      }
+    }), { numRuns: RUNS });
+  });
 });

@@ -4,7 +4,7 @@
  * the same run.
  *
  * Method. The real SessionBroker runs the ticks: its onTick (liveness check, metered seconds, the
- * cached next price step and `nextChange` when a step is crossed, a tick event on the live feed).
+ * amount — from the billing curve when the one shown last is over —, a tick event on the live feed).
  * Its 100,000 sessions live in memory only: it takes them over through its public `start()` (the
  * restart path) from a Store decorator whose `listOpenSessions` hands them over, while every other
  * store call (tariff, merchant, subscriber, carrier) goes to the seeded SQLite file. The feed is
@@ -16,15 +16,18 @@
  * second. Their proof of life is set an hour ahead, as if heartbeats kept coming from both sides:
  * the broker meters only up to the last proof of life, and heartbeat traffic is not this target.
  *
- * The same broker and sessions run on the shared scheduler, then on one Node timer per session
- * timer (the baseline: `setInterval` per tick), then on the shared scheduler again (the figure is
- * the worse of the two shared windows). Each window follows a warm-up and measures process CPU
- * time (process.cpuUsage: user + system, GC included) over its wall time, and the lateness of every
- * tick as its event reaches the feed (now − the second it stands for; nothing wraps the broker's
- * tick callback, whose cost is what is measured). When the CPU target is missed, a second
- * broker then takes over the same sessions with their proof of life at the start (metered time
- * stands still: every tick does the same work except price steps), so that the figure splits into
- * what the price steps cost and what the rest of the ticks cost.
+ * A broker as the server runs it (ticks grouped by their millisecond of the second, one timer per
+ * group on the shared scheduler) is measured over two windows (the figure is the worse). Then the
+ * baseline: another broker takes over the same sessions with one timer per session
+ * (`tickTimers: 'per-session'`) on Node's own timers — a `setInterval` per session. Each window
+ * follows a warm-up and measures process CPU time (process.cpuUsage: user + system, GC included)
+ * over its wall time, and the lateness of every tick as its event reaches the feed (now − the
+ * second it stands for; nothing wraps the broker's tick callback, whose cost is what is measured).
+ * When the CPU target is missed, a last broker takes over the same sessions with their proof of
+ * life at the start (metered time stands still: every tick does the same work except price
+ * steps), so that the figure splits into what the price steps cost and what the rest of the ticks
+ * cost. The feed samples one session in a hundred by the millisecond its ticks fall on (reading
+ * nothing else of the event), and checks their amounts against `rate()`.
  */
 import { loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -37,7 +40,7 @@ import { type BrokerEvent, type Clock, LIVENESS_GRACE_MS_DEFAULT, SessionBroker,
 import { type MeteredInterval, rate, type Session, type Tariff } from '../../src/domain/index.ts';
 import { BENCH_MERCHANT_ID, BENCH_OFFER_ID, seedBenchWorld, temporarySqlitePath } from './bench-world.ts';
 import { info, report } from './harness.ts';
-import { LatenessHistogram, PerTimerScheduler, SwitchableScheduler } from './timer-backends.ts';
+import { LatenessHistogram, PerTimerScheduler } from './timer-backends.ts';
 
 const SESSIONS = 100_000;
 /** Metering started up to this long ago (evenly spread). */
@@ -55,13 +58,18 @@ const WARMUP_MS = 10_000;
 const WINDOW_MS = 10_000;
 const CPU_CORE_FRACTION_MAX = 0.25;
 const TICK_LATENESS_P99_MS_MAX = 20;
-/** One session in this many is sampled: its ticks are checked against `rate()` and its price steps counted. */
+/**
+ * One session in this many is sampled: its ticks are checked against `rate()` and its price steps
+ * counted. Sessions are spread over the milliseconds of the second (see activeSession): those on
+ * every hundredth millisecond, counted from the population's instant, are the sampled ones.
+ */
 const SAMPLE_EVERY = 100;
+const SAMPLE_PHASE_STEP_MS = 100;
 
 interface Population {
   readonly sessions: readonly Session[];
-  /** The subscriber of the sampled sessions (and of them only). */
-  readonly sampledSubscriberId: string;
+  /** The instant the sessions' phases are counted from. */
+  readonly nowMs: number;
   readonly tariff: Tariff;
 }
 
@@ -87,7 +95,7 @@ class TickFeed {
   readonly unexpected: string[] = [];
   private readonly hub = new LiveHub();
 
-  constructor(private readonly clock: Clock, private readonly sampledSubscriberId: string) {}
+  constructor(private readonly clock: Clock, private readonly phaseOriginMs: number) {}
 
   publish(event: BrokerEvent): void {
     this.hub.publish(event);
@@ -97,7 +105,7 @@ class TickFeed {
     }
     this.ticks += 1;
     this.lateness.record(this.clock.nowMs() - event.atMs);
-    if (event.session.subscriberId !== this.sampledSubscriberId) return;
+    if ((((this.phaseOriginMs - event.atMs) % 1000) + 1000) % SAMPLE_PHASE_STEP_MS !== 0) return;
     const previous = this.last.get(event.session.id);
     if (previous !== undefined && previous.billedMinor !== event.billedMinor) this.sampledSteps += 1;
     this.last.set(event.session.id, event);
@@ -132,14 +140,11 @@ function withOpenSessions(store: Store, sessions: readonly Session[]): Store {
 }
 
 async function population(storage: OpenStore, payers: readonly string[], nowMs: number, proofMs: number): Promise<Population> {
-  const [sampledSubscriberId = '', ...others] = payers;
   const offer = await storage.store.getOffer(BENCH_OFFER_ID);
   const tariff = offer === null ? null : await storage.store.getTariff(offer.tariffHash);
   if (offer === null || tariff === null) throw new Error('the demo offer and its tariff are seeded');
-  const sessions = Array.from({ length: SESSIONS }, (_, i) => activeSession(
-    i, nowMs, proofMs, i % SAMPLE_EVERY === 0 ? sampledSubscriberId : (others[i % others.length] ?? ''), offer.tariffHash,
-  ));
-  return { sessions, sampledSubscriberId, tariff };
+  const sessions = Array.from({ length: SESSIONS }, (_, i) => activeSession(i, nowMs, proofMs, payers[i % payers.length] ?? '', offer.tariffHash));
+  return { sessions, nowMs, tariff };
 }
 
 async function measureWindow(name: string, run: Run, warmupMs: number): Promise<Figures> {
@@ -189,28 +194,32 @@ function describe(figures: Figures): string {
 
 interface Run {
   readonly broker: SessionBroker;
-  readonly scheduler: SwitchableScheduler;
-  readonly shared: RealtimeScheduler;
+  /** Stops the run's scheduler once the broker has shut down. */
+  readonly stopTimers: () => void;
   readonly feed: TickFeed;
   readonly failures: unknown[];
 }
 
-/** A broker on the shared scheduler (behind the switch) that takes over `sessions`. */
-async function takeOver(storage: OpenStore, pop: Population, livenessGraceMs: number, label: string): Promise<Run> {
+/**
+ * A broker that takes over `sessions`: as the server runs it (ticks per phase on the shared
+ * scheduler), or the baseline (a Node timer per session).
+ */
+async function takeOver(storage: OpenStore, pop: Population, livenessGraceMs: number, layout: 'shared' | 'baseline', label: string): Promise<Run> {
   const clock = new SystemClock();
   const shared = new RealtimeScheduler(clock);
-  const scheduler = new SwitchableScheduler(clock, shared);
-  const feed = new TickFeed(clock, pop.sampledSubscriberId);
+  const scheduler = layout === 'shared' ? shared : new PerTimerScheduler(clock);
+  const feed = new TickFeed(clock, pop.nowMs);
   const failures: unknown[] = [];
   const broker = new SessionBroker({
     store: withOpenSessions(storage.store, pop.sessions), clock, scheduler, ids: ulidGenerator(() => clock.nowMs()), secrets: randomSecrets, feed,
-    background: (work) => { work.catch((error: unknown) => { failures.push(error); }); }, config: { livenessGraceMs },
+    background: (work) => { work.catch((error: unknown) => { failures.push(error); }); },
+    config: { livenessGraceMs, tickTimers: layout === 'shared' ? 'per-phase' : 'per-session' },
   });
   const startMs = performance.now();
   const recovered = await broker.start();
   info(`tick load, ${label}: broker.start() took over the in-memory sessions`, `${count(recovered.resumed)} resumed, ${recovered.ended} ended, in ${((performance.now() - startMs) / 1000).toFixed(1)} s; `
-    + `${count(scheduler.size)} timers (a tick each, cap stops, warnings, price notices); heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MiB`);
-  return { broker, scheduler, shared, feed, failures };
+    + `heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MiB`);
+  return { broker, stopTimers: () => { shared.stop(); }, feed, failures };
 }
 
 /** Checks the run did only ticks (and notices), then stops it. */
@@ -223,7 +232,7 @@ async function finishRun(run: Run, pop: Population, label: string): Promise<void
     throw new Error(`tick load, ${label}: ${first instanceof Error ? first.message : (run.feed.unexpected[0] ?? 'sessions lost or not sampled')}`);
   }
   await run.broker.shutdown();
-  run.shared.stop();
+  run.stopTimers();
 }
 
 interface MeteringFigures {
@@ -232,17 +241,17 @@ interface MeteringFigures {
   readonly second: Figures;
 }
 
-/** The target run: shared scheduler, one Node timer per session timer, shared again. */
+/** The target run: the broker as the server runs it, two windows; then the baseline broker, one window. */
 async function measureMetering(storage: OpenStore, payers: readonly string[]): Promise<MeteringFigures> {
   const nowMs = Date.now();
   const pop = await population(storage, payers, nowMs, nowMs + PROOF_OF_LIFE_AHEAD_MS);
-  const run = await takeOver(storage, pop, LIVENESS_GRACE_MS_DEFAULT, 'metering');
+  const run = await takeOver(storage, pop, LIVENESS_GRACE_MS_DEFAULT, 'shared', 'metering');
   const first = await measureWindow('shared scheduler (1st)', run, WARMUP_MS);
-  run.scheduler.use(new PerTimerScheduler(new SystemClock()));
-  const baseline = await measureWindow('one setInterval per session (baseline)', run, WARMUP_MS);
-  run.scheduler.use(run.shared);
-  const second = await measureWindow('shared scheduler (2nd)', run, WARMUP_MS);
+  const second = await measureWindow('shared scheduler (2nd)', run, 0);
   await finishRun(run, pop, 'metering');
+  const baselineRun = await takeOver(storage, pop, LIVENESS_GRACE_MS_DEFAULT, 'baseline', 'metering, one setInterval per session');
+  const baseline = await measureWindow('one setInterval per session (baseline)', baselineRun, WARMUP_MS);
+  await finishRun(baselineRun, pop, 'metering, one setInterval per session');
   return { first, baseline, second };
 }
 
@@ -250,7 +259,7 @@ async function measureMetering(storage: OpenStore, payers: readonly string[]): P
 async function measureStill(storage: OpenStore, payers: readonly string[]): Promise<Figures> {
   const nowMs = Date.now();
   const pop = await population(storage, payers, nowMs, nowMs);
-  const run = await takeOver(storage, pop, STILL_LIVENESS_GRACE_MS, 'metered time standing still');
+  const run = await takeOver(storage, pop, STILL_LIVENESS_GRACE_MS, 'shared', 'metered time standing still');
   const still = await measureWindow('shared scheduler, metered time standing still (no price steps)', run, WARMUP_MS);
   await finishRun(run, pop, 'metered time standing still');
   return still;
@@ -272,7 +281,7 @@ function reportTargets(metering: MeteringFigures, still: Figures | null): void {
   report(`${label}: tick lateness p99 (callback start − the session second it stands for)`,
     `${p99} ms (windows ${first.lateness.percentile(99)} ms, ${second.lateness.percentile(99)} ms; baseline ${baseline.lateness.percentile(99)} ms; `
     + `load average ${Math.max(first.loadAverage, second.loadAverage).toFixed(1)})`, `≤ ${TICK_LATENESS_P99_MS_MAX} ms`, p99 <= TICK_LATENESS_P99_MS_MAX);
-  info(`tick load, the shared scheduler against one setInterval per session (same broker, sessions and run)`,
+  info(`tick load, the shared scheduler against one setInterval per session (same sessions and run; the baseline broker ticks each session on its own Node timer)`,
     `${(worse.cpuCoreFraction / baseline.cpuCoreFraction).toFixed(2)}× the baseline's CPU; ${count(worse.ticksPerS)} vs ${count(baseline.ticksPerS)} ticks/s delivered; `
     + `lateness p50 ${worse.lateness.percentile(50)} vs ${baseline.lateness.percentile(50)} ms, p99 ${worse.lateness.percentile(99)} vs ${baseline.lateness.percentile(99)} ms `
     + '(a setInterval drifts by its own lateness every second, so its ticks end up anywhere in the second)');

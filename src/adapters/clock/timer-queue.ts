@@ -135,8 +135,9 @@ export class TimerQueue implements Scheduler {
         timer.nextMs = dueMs + 1000 * Math.max(1, Math.ceil((nowMs - dueMs + 1) / 1000));
         this.onLateness?.(nowMs - dueMs);
         timer.fn(dueMs);
+        // The callback may have cancelled its own tick.
+        if (isCancelled(timer)) continue;
       }
-      if (timer.cancelled) continue;
       timers[kept] = timer;
       kept += 1;
       if (timer.nextMs < minMs) minMs = timer.nextMs;
@@ -182,6 +183,11 @@ export class TimerQueue implements Scheduler {
     }
     heap[index] = last;
   }
+}
+
+/** Read through a call, so that a flag a callback may have set is read again. */
+function isCancelled(timer: Periodic): boolean {
+  return timer.cancelled;
 }
 
 /** The wheel slot of a tick due at `ms`. */

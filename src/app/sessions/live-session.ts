@@ -14,7 +14,6 @@ export interface LiveSession {
   readonly hostingCarrierId: string;
   /** Serialises work on this session. */
   chain: Promise<unknown>;
-  tick: TimerHandle | null;
   /** Its row in the broker's tick table while it ticks. */
   tickRow: number | null;
   timers: TimerHandle[];

@@ -24,6 +24,12 @@ import {
 export interface BrokerConfig {
   /** How long proof of life may stop before a session ends with `liveness_lost`. */
   readonly livenessGraceMs: number;
+  /**
+   * How ticks reach the scheduler: `per-phase` (default) one timer per millisecond of the second
+   * in use, walking its sessions' rows; `per-session` one timer per session, the naive layout the
+   * broker benchmark compares against.
+   */
+  readonly tickTimers?: 'per-phase' | 'per-session';
 }
 
 export interface BrokerDeps {
@@ -51,11 +57,13 @@ export interface SessionView {
 export class SessionBroker {
   private readonly running = new Map<string, LiveSession>();
   private readonly loading = new Map<string, Promise<LiveSession | null>>();
-  /** What each running session's tick reads (mirrored from its LiveSession). */
-  private readonly ticks = new TickTable();
+  /** Every running session's tick, and what it reads (mirrored from its LiveSession). */
+  private readonly ticks: TickTable;
   private stopped = false;
 
-  constructor(private readonly deps: BrokerDeps) {}
+  constructor(private readonly deps: BrokerDeps) {
+    this.ticks = new TickTable(deps.scheduler, (row, dueMs) => { this.onTick(row, dueMs); }, deps.config.tickTimers ?? 'per-phase');
+  }
 
   /** Sessions being run now (queued, active or on hold). */
   get runningCount(): number {
@@ -140,7 +148,7 @@ export class SessionBroker {
       } else {
         live.session = next;
       }
-      if (live.tickRow !== null) this.ticks.writeProof(live.tickRow, lastProofOfLifeMs(live.session));
+      if (live.tickRow !== null) this.ticks.writeProof(live.tickRow, live.session, lastProofOfLifeMs(live.session));
       return ok(live.session);
     });
   }
@@ -347,7 +355,7 @@ export class SessionBroker {
     assert(carrier !== null, 'a subscriber has its carrier');
     return {
       session, tariff, billingCarrierId: carrier.id, billingTimeZone: carrier.timeZone, hostingCarrierId: merchant.hostingCarrierId,
-      chain: Promise.resolve(), tick: null, tickRow: null, timers: [], stopAtMs: null, stopReason: 'cap_reached',
+      chain: Promise.resolve(), tickRow: null, timers: [], stopAtMs: null, stopReason: 'cap_reached',
       persistedProofMs: lastProofOfLifeMs(session), curve: null, closedSeconds: closedSeconds(session),
     };
   }
@@ -372,10 +380,8 @@ export class SessionBroker {
     const phaseMs = session.meteringStartedAtMs ?? session.createdAtMs;
     const firstTickMs = phaseMs + Math.max(1, Math.ceil((now - phaseMs) / 1000)) * 1000;
     const plan = this.planStop(live);
-    const row = this.ticks.allocate(live);
-    live.tickRow = row;
-    this.ticks.write(row, live, lastProofOfLifeMs(session));
-    live.tick = scheduler.everySecond(Math.min(firstTickMs, now + 1000), (dueMs) => { this.onTick(row, dueMs); });
+    live.tickRow = this.ticks.add(live, Math.min(firstTickMs, now + 1000));
+    this.ticks.write(live.tickRow, live, lastProofOfLifeMs(session));
     if (plan.stopAtMs !== null) {
       live.timers.push(scheduler.at(plan.stopAtMs, (dueMs) => {
         this.deps.background(this.run(session.id, (l) => this.finish(l, l.stopReason, dueMs)));
@@ -391,10 +397,8 @@ export class SessionBroker {
   }
 
   private cancelTimers(live: LiveSession): void {
-    if (live.tick !== null) this.deps.scheduler.cancel(live.tick);
-    if (live.tickRow !== null) this.ticks.release(live.tickRow);
+    if (live.tickRow !== null) this.ticks.remove(live.tickRow);
     for (const timer of live.timers) this.deps.scheduler.cancel(timer);
-    live.tick = null;
     live.tickRow = null;
     live.timers = [];
   }
@@ -420,15 +424,15 @@ export class SessionBroker {
     if (Number.isNaN(runStartedAtMs)) return;
     const shownAtMs = Math.min(dueMs, Math.max(proof, runStartedAtMs), ticks.stopAtMs[row] ?? Number.POSITIVE_INFINITY);
     const metered = (ticks.closedSeconds[row] ?? 0) + Math.floor((shownAtMs - runStartedAtMs) / 1000);
-    const live = ticks.lives[row];
-    if (live === null || live === undefined) return;
     if (metered < (ticks.amountFromSecond[row] ?? 0) || metered > (ticks.amountToSecond[row] ?? 0)) {
-      const step = live.curve?.stepAt(metered) ?? { billedMinor: 0n, lastSecond: Number.POSITIVE_INFINITY };
+      const step = ticks.lives[row]?.curve?.stepAt(metered) ?? { billedMinor: 0n, lastSecond: Number.POSITIVE_INFINITY };
       ticks.amountFromSecond[row] = metered;
       ticks.amountToSecond[row] = step.lastSecond;
       ticks.amountMinor[row] = step.billedMinor;
     }
-    this.deps.feed.publish({ type: 'tick', session: live.session, atMs: dueMs, meteredSeconds: metered, billedMinor: ticks.amountMinor[row] ?? 0n });
+    const session = ticks.sessions[row];
+    if (session === null || session === undefined) return;
+    this.deps.feed.publish({ type: 'tick', session, atMs: dueMs, meteredSeconds: metered, billedMinor: ticks.amountMinor[row] ?? 0n });
   }
 
   /** Schedules a notice when the price next changes (free window ending, tier or band change), then the next. */

@@ -8,4 +8,4 @@ export { Dec, decimalPlacesOf, decimalToBigInt, isDecimalString, toDec } from '.
 export { formatMoney, type Locale, LOCALES } from './format-money.ts';
 export { Money } from './money.ts';
 export { Rate } from './rate.ts';
-export { decimalRounding, ROUNDING_MODES, type RoundingMode, roundDiv } from './rounding.ts';
+export { decimalRounding, ROUNDING_MODES, type RoundingMode, roundDiv, roundDivThreshold } from './rounding.ts';

@@ -49,3 +49,21 @@ export function roundDiv(numerator: bigint, denominator: bigint, mode: RoundingM
   }
   return negative ? -rounded : rounded;
 }
+
+/**
+ * The smallest non-negative numerator whose `roundDiv` by `denominator` exceeds `value` (≥ 0):
+ * where a rounded amount that grows with its numerator next steps up.
+ *
+ * @example roundDivThreshold(12n, 10n, 'half-up') // 125n: roundDiv(125n, 10n) = 13n, roundDiv(124n, 10n) = 12n
+ */
+export function roundDivThreshold(value: bigint, denominator: bigint, mode: RoundingMode): bigint {
+  assert(denominator > 0n && value >= 0n, 'roundDivThreshold: a positive denominator and a non-negative value');
+  const base = value * denominator;
+  switch (mode) {
+    case 'down': return base + denominator;
+    case 'up': return base + 1n;
+    case 'half-up': return base + (denominator + 1n) / 2n;
+    // A tie goes up only from an odd value.
+    case 'half-even': return base + (denominator % 2n === 0n && value % 2n === 1n ? denominator / 2n : denominator / 2n + 1n);
+  }
+}

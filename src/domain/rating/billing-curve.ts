@@ -7,7 +7,7 @@
  */
 import { assert } from '../assert.ts';
 import { SESSION_DURATION_S_MAX } from '../limits.ts';
-import { minorUnitExponent, roundDiv } from '../money/index.ts';
+import { minorUnitExponent, roundDiv, roundDivThreshold } from '../money/index.ts';
 import type { Tariff } from '../tariff/index.ts';
 import { compileTariff, type CompiledTariff } from './compiled-tariff.ts';
 import { capUnits, oneOffUnits, spanUnits } from './cost.ts';
@@ -73,14 +73,22 @@ export function billingCurve(
   };
 }
 
+/** ⌈a / b⌉ for b > 0. */
+function ceilDiv(a: bigint, b: bigint): bigint {
+  const quotient = a / b;
+  return quotient * b < a ? quotient + 1n : quotient;
+}
+
 /**
  * Evaluates the curve at a point: binary search for the span, then the closed form of its part;
- * with the last second of the same value (the same increment of the same span).
+ * with the last second of the same amount, from the rounding threshold the amount next crosses.
  */
 function pointEvaluator(compiled: CompiledTariff, spans: readonly Span[], before: readonly bigint[], oneOff: bigint): (seconds: number) => Point {
   const { freeSeconds, minimumSeconds, rounding } = compiled.tariff;
   const numeratorFactor = compiled.grossNumerator * 10n ** BigInt(rounding.decimals);
   const denominator = compiled.unitsPerMajor * compiled.grossDenominator;
+  // Units past which `capUnits` holds the amount (maxCost with the `free` strategy).
+  const maxUnits = compiled.tariff.maxCost?.strategy === 'free' ? compiled.maxCostUnits : null;
   return (seconds) => {
     if (seconds <= freeSeconds) return { scaled: 0n, lastSecond: freeSeconds };
     const effective = Math.max(seconds, minimumSeconds);
@@ -93,16 +101,23 @@ function pointEvaluator(compiled: CompiledTariff, spans: readonly Span[], before
       else hi = mid - 1;
     }
     const span = spans[lo];
-    let partial = 0n;
-    // Until the span ends, or (charged) until the increment being billed ends.
-    let lastSecond = span?.toSecond ?? Number.POSITIVE_INFINITY;
-    if (span !== undefined && span.kind === 'charged' && span.tier !== null) {
-      const increment = span.tier.incrementSeconds;
-      const billed = Math.ceil((Math.min(effective, span.toSecond) - span.fromSecond) / increment) * increment;
-      partial = span.tier.secondUnits * BigInt(billed);
-      lastSecond = Math.min(lastSecond, span.fromSecond + billed);
+    const upToSpan = oneOff + (before[lo] ?? 0n);
+    if (span === undefined || span.kind !== 'charged' || span.tier === null) {
+      // Nothing accrues in this span: the amount holds to its end.
+      const scaled = roundDiv(capUnits(compiled, upToSpan) * numeratorFactor, denominator, rounding.mode);
+      return { scaled, lastSecond: Math.max(seconds, span?.toSecond ?? Number.POSITIVE_INFINITY) };
     }
-    const units = capUnits(compiled, oneOff + (before[lo] ?? 0n) + partial);
-    return { scaled: roundDiv(units * numeratorFactor, denominator, rounding.mode), lastSecond: Math.max(seconds, lastSecond) };
+    const increment = span.tier.incrementSeconds;
+    const blocks = Math.ceil((Math.min(effective, span.toSecond) - span.fromSecond) / increment);
+    const units = capUnits(compiled, upToSpan + span.tier.secondUnits * BigInt(blocks * increment));
+    const scaled = roundDiv(units * numeratorFactor, denominator, rounding.mode);
+    // The rounded amount steps up at the first increment whose units reach the next rounding
+    // threshold (not before the increment being billed ends, nor after the span does).
+    const blockUnits = span.tier.secondUnits * BigInt(increment);
+    const unitsNeeded = ceilDiv(roundDivThreshold(scaled, denominator, rounding.mode), numeratorFactor);
+    const capped = maxUnits !== null && unitsNeeded > maxUnits;
+    const blocksNeeded = blockUnits === 0n || capped ? null : Number(ceilDiv(unitsNeeded - upToSpan, blockUnits));
+    const lastSecond = blocksNeeded === null ? span.toSecond : Math.min(span.toSecond, span.fromSecond + (Math.max(blocksNeeded, blocks + 1) - 1) * increment);
+    return { scaled, lastSecond: Math.max(seconds, lastSecond) };
   };
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { allocate, allocateMinorUnits, formatMoney, minorUnitExponent, Money, Rate, roundDiv } from '../../../src/domain/index.ts';
+import { allocate, allocateMinorUnits, formatMoney, minorUnitExponent, Money, Rate, roundDiv, roundDivThreshold } from '../../../src/domain/index.ts';
 
 describe('money: construction', () => {
   it('builds from decimal strings and bigints only', () => {
@@ -96,6 +96,15 @@ describe('money: rounding modes', () => {
         const viaDecimal = Money.fromFraction(numerator, denominator, 'JPY').round(0, mode).toMinorUnits();
         assert.equal(roundDiv(numerator, denominator, mode), viaDecimal);
       }), { numRuns: 1000 });
+  });
+
+  it('roundDivThreshold is where roundDiv first exceeds the value, for every mode', () => {
+    fc.assert(fc.property(fc.bigInt({ min: 0n, max: 10n ** 12n }), fc.bigInt({ min: 1n, max: 10n ** 6n }),
+      fc.constantFrom('half-up', 'half-even', 'up', 'down' as const), (value, denominator, mode) => {
+        const threshold = roundDivThreshold(value, denominator, mode);
+        assert.ok(roundDiv(threshold, denominator, mode) > value, 'at the threshold');
+        assert.ok(roundDiv(threshold - 1n, denominator, mode) <= value, 'just below it');
+      }), { numRuns: 2000 });
   });
 });
 

@@ -271,7 +271,7 @@ function reportTargets(metering: MeteringFigures, still: Figures | null): void {
   const { first, baseline, second } = metering;
   const worse = worseOf(metering);
   const stepsCost = still === null ? null : worse.cpuCoreFraction - still.cpuCoreFraction;
-  const breakdown = still === null || stepsCost === null ? '' : `; of which price steps ≈ ${pct(stepsCost)} (${count(worse.stepsPerS)} nextChange/s ≈ `
+  const breakdown = still === null || stepsCost === null ? '' : `; of which price steps ≈ ${pct(stepsCost)} (${count(worse.stepsPerS)} amount steps/s ≈ `
     + `${((stepsCost * 1e6) / worse.stepsPerS).toFixed(1)} µs each) and the rest of the ticks ${pct(still.cpuCoreFraction)} (measured with metered time standing still)`;
   const label = `${count(SESSIONS)} sessions, 1 Hz amount updates by the real SessionBroker on the shared scheduler`;
   report(`${label}: process CPU over ${WINDOW_MS / 1000} s windows (worse of 2)`,

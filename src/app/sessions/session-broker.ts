@@ -407,8 +407,8 @@ export class SessionBroker {
    * Every second: liveness, and the live amount while metering (none while waiting or on a free
    * hold). The amount shown is rate() of the metered time up to the last proof of life, never
    * beyond: a session that loses its proof of life is billed to it, so no tick ever shows more
-   * than the final charge. Reads only the session's row of the tick table; the billing curve only
-   * when the amount may have changed (the increment being billed is over).
+   * than the final charge. Reads only the session's row of the tick table (the billing curve only
+   * when the amount steps laid out there are used up).
    */
   private onTick(row: number, dueMs: number): void {
     const { ticks } = this;
@@ -424,15 +424,10 @@ export class SessionBroker {
     if (Number.isNaN(runStartedAtMs)) return;
     const shownAtMs = Math.min(dueMs, Math.max(proof, runStartedAtMs), ticks.stopAtMs[row] ?? Number.POSITIVE_INFINITY);
     const metered = (ticks.closedSeconds[row] ?? 0) + Math.floor((shownAtMs - runStartedAtMs) / 1000);
-    if (metered < (ticks.amountFromSecond[row] ?? 0) || metered > (ticks.amountToSecond[row] ?? 0)) {
-      const step = ticks.lives[row]?.curve?.stepAt(metered) ?? { billedMinor: 0n, lastSecond: Number.POSITIVE_INFINITY };
-      ticks.amountFromSecond[row] = metered;
-      ticks.amountToSecond[row] = step.lastSecond;
-      ticks.amountMinor[row] = step.billedMinor;
-    }
+    const billedMinor = ticks.amountAt(row, metered);
     const session = ticks.sessions[row];
     if (session === null || session === undefined) return;
-    this.deps.feed.publish({ type: 'tick', session, atMs: dueMs, meteredSeconds: metered, billedMinor: ticks.amountMinor[row] ?? 0n });
+    this.deps.feed.publish({ type: 'tick', session, atMs: dueMs, meteredSeconds: metered, billedMinor });
   }
 
   /** Schedules a notice when the price next changes (free window ending, tier or band change), then the next. */

@@ -3,7 +3,7 @@
  *
  * What a tick reads is a struct of arrays: one row per ticking session, one typed array per
  * figure; most seconds a tick reads its row's five numbers and the amount it showed last time — no
- * session object, no billing curve. Sessions are grouped by the millisecond of the second their
+ * session object, no billing curve (whose next steps are laid out in the row a few at a time). Sessions are grouped by the millisecond of the second their
  * ticks fall on (their phase): the scheduler holds one timer per phase in use (at most 1,000),
  * whose firing walks the group's rows in order. Reading the same figures from each session's
  * objects, each tick a timer and a closure of its own, cost a cache miss per object (the sessions
@@ -18,6 +18,12 @@ import type { LiveSession } from './live-session.ts';
 
 const ROWS_INITIAL = 1024;
 const PHASES = 1000;
+/**
+ * Amount steps laid out ahead per row: a refill evaluates the session's billing curve (whose data,
+ * read cold, is most of the cost) for this many steps at once. In a per-second tier the amount
+ * moves every few seconds.
+ */
+const STEPS_AHEAD = 8;
 
 /** A phase group: its rows in tick order, its timer while it has any. */
 interface Group {
@@ -35,10 +41,15 @@ export class TickTable {
   /** Metered seconds of the closed intervals. */
   closedSeconds = new Float64Array(ROWS_INITIAL);
   /** The amount last shown holds for metered seconds in [amountFromSecond, amountToSecond] (empty: −1, −2). */
-  amountFromSecond = new Float64Array(ROWS_INITIAL);
-  amountToSecond = new Float64Array(ROWS_INITIAL);
+  private amountFromSecond = new Float64Array(ROWS_INITIAL);
+  private amountToSecond = new Float64Array(ROWS_INITIAL);
   /** That amount, in minor units. */
-  readonly amountMinor: bigint[] = [];
+  private readonly amountMinor: bigint[] = [];
+  /** The steps laid out ahead (STEPS_AHEAD a row: last second and amount), how many, and the next to take. */
+  private stepLastSecond = new Float64Array(ROWS_INITIAL * STEPS_AHEAD);
+  private readonly stepMinor: bigint[] = [];
+  private stepCount = new Int32Array(ROWS_INITIAL);
+  private stepNext = new Int32Array(ROWS_INITIAL);
   /** The session as last committed (what its tick event carries). */
   readonly sessions: (Session | null)[] = [];
   /** The running session of each row (null when the row is free or being removed). */
@@ -110,6 +121,37 @@ export class TickTable {
     this.closedSeconds[row] = live.closedSeconds;
     this.amountFromSecond[row] = -1;
     this.amountToSecond[row] = -2;
+    this.stepCount[row] = 0;
+    this.stepNext[row] = 0;
+  }
+
+  /**
+   * The amount (minor units) at `meteredSeconds` of a row that meters: the one shown last while it
+   * holds, else the next step laid out ahead, else steps laid out afresh from the billing curve.
+   */
+  amountAt(row: number, meteredSeconds: number): bigint {
+    if (meteredSeconds >= (this.amountFromSecond[row] ?? 0) && meteredSeconds <= (this.amountToSecond[row] ?? -1)) return this.amountMinor[row] ?? 0n;
+    const base = row * STEPS_AHEAD;
+    let next = this.stepNext[row] ?? 0;
+    let count = this.stepCount[row] ?? 0;
+    // Steps are consecutive: skip those metered time has passed.
+    while (next < count && meteredSeconds > (this.stepLastSecond[base + next] ?? 0)) next += 1;
+    if (next >= count || meteredSeconds < (this.amountFromSecond[row] ?? 0)) {
+      const steps = this.lives[row]?.curve?.stepsFrom(meteredSeconds, STEPS_AHEAD) ?? [];
+      count = steps.length;
+      for (const [index, step] of steps.entries()) {
+        this.stepLastSecond[base + index] = step.lastSecond;
+        this.stepMinor[base + index] = step.billedMinor;
+      }
+      this.stepCount[row] = count;
+      next = 0;
+    }
+    const amount = count === 0 ? 0n : (this.stepMinor[base + next] ?? 0n);
+    this.amountFromSecond[row] = meteredSeconds;
+    this.amountToSecond[row] = count === 0 ? Number.POSITIVE_INFINITY : (this.stepLastSecond[base + next] ?? 0);
+    this.amountMinor[row] = amount;
+    this.stepNext[row] = next + 1;
+    return amount;
   }
 
   /** Only the session's proof of life changed (a heartbeat). */
@@ -166,6 +208,9 @@ export class TickTable {
     this.closedSeconds = grown(this.closedSeconds, new Float64Array(capacity));
     this.amountFromSecond = grown(this.amountFromSecond, new Float64Array(capacity));
     this.amountToSecond = grown(this.amountToSecond, new Float64Array(capacity));
+    this.stepLastSecond = grown(this.stepLastSecond, new Float64Array(capacity * STEPS_AHEAD));
+    this.stepCount = grown(this.stepCount, new Int32Array(capacity));
+    this.stepNext = grown(this.stepNext, new Int32Array(capacity));
     this.phaseOf = grown(this.phaseOf, new Int16Array(capacity));
     this.positionOf = grown(this.positionOf, new Int32Array(capacity));
   }

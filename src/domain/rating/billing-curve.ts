@@ -20,11 +20,18 @@ export interface BillingCurve {
   /** The same in minor units of the currency (the tariff rounds to at most the minor unit). */
   billedMinorAt(meteredSeconds: number): bigint;
   /**
-   * The amount in minor units at `meteredSeconds`, and the last metered second up to which it stays
-   * the same (the end of the increment being billed, of a free window or of the span): a caller
-   * showing the amount every second asks again only after that.
+   * The amount in minor units from `meteredSeconds` on, as up to `count` consecutive steps: each
+   * holds up to its last second (where the rounded amount next moves, or a span ends), the next
+   * starting one second later. A caller showing the amount every second asks again only when
+   * metered time has passed them all.
    */
-  stepAt(meteredSeconds: number): { readonly billedMinor: bigint; readonly lastSecond: number };
+  stepsFrom(meteredSeconds: number, count: number): readonly AmountStep[];
+}
+
+/** An amount (minor units) and the last metered second it holds for. */
+export interface AmountStep {
+  readonly billedMinor: bigint;
+  readonly lastSecond: number;
 }
 
 interface Point {
@@ -66,9 +73,16 @@ export function billingCurve(
   return {
     billedScaledAt: (seconds) => pointAt(seconds).scaled,
     billedMinorAt: (seconds) => toMinorUnits(pointAt(seconds).scaled),
-    stepAt: (seconds) => {
-      const point = pointAt(seconds);
-      return { billedMinor: toMinorUnits(point.scaled), lastSecond: point.lastSecond };
+    stepsFrom: (seconds, count) => {
+      const steps: AmountStep[] = [];
+      let from = seconds;
+      while (steps.length < count) {
+        const point = pointAt(from);
+        steps.push({ billedMinor: toMinorUnits(point.scaled), lastSecond: point.lastSecond });
+        if (point.lastSecond === Number.POSITIVE_INFINITY) break;
+        from = point.lastSecond + 1;
+      }
+      return steps;
     },
   };
 }

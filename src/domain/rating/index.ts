@@ -4,4 +4,4 @@ export { maxCostBilled } from './max-cost-billed.ts';
 export { nextChange, type NextChange, type NextChangeOptions, type PricePoint } from './next-change.ts';
 export { rate, type Rating, type RatingLine, type VatSplit } from './rate.ts';
 export type { MeteredInterval, SpanKind } from './spans.ts';
-export { type BillingCurve, billingCurve } from './billing-curve.ts';
+export { type AmountStep, type BillingCurve, billingCurve } from './billing-curve.ts';

@@ -78,17 +78,19 @@ describe('rating: the billing curve of a running session', () => {
       }), { numRuns: RUNS });
   });
 
-  it('stepAt(d): the amount holds, as rate() says, from d to the last second it names', () => {
+  it('stepsFrom(d): consecutive steps, each amount holding, as rate() says, from its first second to its last', () => {
     fc.assert(fc.property(tariff, meteringStartMs, fc.integer({ min: 0, max: 2400 }), fc.integer({ min: 0, max: 300 }), (t, start, from, probe) => {
       fc.pre(t.rounding.decimals <= 2); // a session's tariff rounds to at most the cent (minor units)
       const curve = billingCurve(t, start);
-      const step = curve.stepAt(from);
-      assert.ok(step.lastSecond >= from);
-      assert.equal(step.billedMinor, curve.billedMinorAt(from));
-      // A second inside the step (the probe folded into it), and its last second, bill the same as rate() says.
-      const span = Math.min(step.lastSecond, from + 3600) - from;
-      for (const seconds of [from + (probe % (span + 1)), from + span]) {
-        assert.equal(rate(t, start, seconds).billed.toMinorUnits(), step.billedMinor, `at ${seconds} s, within the step from ${from} s to ${step.lastSecond} s`);
+      let first = from;
+      for (const step of curve.stepsFrom(from, 4)) {
+        assert.ok(step.lastSecond >= first, `a step from ${first} s ends at ${step.lastSecond} s`);
+        // Its first second, one inside it (the probe folded into it) and its last bill the same as rate() says.
+        const span = Math.min(step.lastSecond, first + 3600) - first;
+        for (const seconds of [first, first + (probe % (span + 1)), first + span]) {
+          assert.equal(rate(t, start, seconds).billed.toMinorUnits(), step.billedMinor, `at ${seconds} s, within the step from ${first} s to ${step.lastSecond} s`);
+        }
+        first = step.lastSecond + 1;
       }
     }), { numRuns: RUNS });
   });

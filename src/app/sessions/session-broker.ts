@@ -148,7 +148,7 @@ export class SessionBroker {
       } else {
         live.session = next;
       }
-      if (live.tickRow !== null) this.ticks.writeProof(live.tickRow, live.session, lastProofOfLifeMs(live.session));
+      if (live.tickRow !== null) this.ticks.writeProof(live.tickRow, live.session);
       return ok(live.session);
     });
   }
@@ -381,7 +381,7 @@ export class SessionBroker {
     const firstTickMs = phaseMs + Math.max(1, Math.ceil((now - phaseMs) / 1000)) * 1000;
     const plan = this.planStop(live);
     live.tickRow = this.ticks.add(live, Math.min(firstTickMs, now + 1000));
-    this.ticks.write(live.tickRow, live, lastProofOfLifeMs(session));
+    this.ticks.write(live.tickRow, live);
     if (plan.stopAtMs !== null) {
       live.timers.push(scheduler.at(plan.stopAtMs, (dueMs) => {
         this.deps.background(this.run(session.id, (l) => this.finish(l, l.stopReason, dueMs)));

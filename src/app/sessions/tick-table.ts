@@ -12,7 +12,7 @@
  * The broker writes a row whenever what it mirrors changes (a transition, a heartbeat, a new
  * stop) and removes it when the session stops ticking; rows are reused.
  */
-import type { Session } from '../../domain/index.ts';
+import { lastProofOfLifeMs, type Session } from '../../domain/index.ts';
 import type { Scheduler, TimerHandle } from '../ports/index.ts';
 import type { LiveSession } from './live-session.ts';
 
@@ -112,10 +112,10 @@ export class TickTable {
   }
 
   /** Mirrors the session's state into its row, and forgets the amount shown (the billing curve may have changed). */
-  write(row: number, live: LiveSession, proofMs: number): void {
+  write(row: number, live: LiveSession): void {
     const { session } = live;
     this.sessions[row] = session;
-    this.proofMs[row] = proofMs;
+    this.proofMs[row] = lastProofOfLifeMs(session);
     this.runStartedAtMs[row] = session.meteringStartedAtMs === null || session.runStartedAtMs === null || live.curve === null ? Number.NaN : session.runStartedAtMs;
     this.stopAtMs[row] = live.stopAtMs ?? Number.POSITIVE_INFINITY;
     this.closedSeconds[row] = live.closedSeconds;
@@ -155,9 +155,9 @@ export class TickTable {
   }
 
   /** Only the session's proof of life changed (a heartbeat). */
-  writeProof(row: number, session: Session, proofMs: number): void {
+  writeProof(row: number, session: Session): void {
     this.sessions[row] = session;
-    this.proofMs[row] = proofMs;
+    this.proofMs[row] = lastProofOfLifeMs(session);
   }
 
   /** Ticks every session of a phase group, in the order they joined; those joining meanwhile tick from the next second. */

@@ -2,10 +2,11 @@
  * The 1 Hz ticks of every running session, laid out for 100,000 sessions a second.
  *
  * What a tick reads is a struct of arrays: one row per ticking session, one typed array per
- * figure; most seconds a tick reads its row's five numbers and the amount it showed last time — no
- * session object, no billing curve (whose next steps are laid out in the row a few at a time). Sessions are grouped by the millisecond of the second their
- * ticks fall on (their phase): the scheduler holds one timer per phase in use (at most 1,000),
- * whose firing walks the group's rows in order. Reading the same figures from each session's
+ * figure; most seconds a tick reads its row's few numbers and the amount step it is in — no
+ * session object, no billing curve (the curve's next steps are laid out in the row a few at a
+ * time). Sessions are grouped by the millisecond of the second their ticks fall on (their phase):
+ * the scheduler holds one timer per phase in use (at most 1,000), whose firing walks the group's
+ * rows in order. Reading the same figures from each session's
  * objects, each tick a timer and a closure of its own, cost a cache miss per object (the sessions
  * are spread over hundreds of megabytes of heap) — most of the tick.
  *
@@ -40,17 +41,16 @@ export class TickTable {
   stopAtMs = new Float64Array(ROWS_INITIAL);
   /** Metered seconds of the closed intervals. */
   closedSeconds = new Float64Array(ROWS_INITIAL);
-  /** The amount last shown holds for metered seconds in [amountFromSecond, amountToSecond] (empty: −1, −2). */
-  private amountFromSecond = new Float64Array(ROWS_INITIAL);
-  private amountToSecond = new Float64Array(ROWS_INITIAL);
-  /** That amount, in minor units. */
-  private readonly amountMinor: bigint[] = [];
-  /** The steps laid out ahead (STEPS_AHEAD a row: last second and amount), how many, and the next to take. */
+  /**
+   * The amount steps laid out from the billing curve (STEPS_AHEAD a row): consecutive, the first
+   * from `stepsFromSecond`, each holding up to its last second; how many, and the one in use.
+   */
+  private stepsFromSecond = new Float64Array(ROWS_INITIAL);
   private stepLastSecond = new Float64Array(ROWS_INITIAL * STEPS_AHEAD);
   private readonly stepMinor: bigint[] = [];
   private stepCount = new Int32Array(ROWS_INITIAL);
-  private stepNext = new Int32Array(ROWS_INITIAL);
-  /** The session as last committed (what its tick event carries). */
+  private stepCurrent = new Int32Array(ROWS_INITIAL);
+  /** The session as last committed, what its tick event carries (kept here, not read through `lives`: one object fewer a tick). */
   readonly sessions: (Session | null)[] = [];
   /** The running session of each row (null when the row is free or being removed). */
   readonly lives: (LiveSession | null)[] = [];
@@ -80,7 +80,6 @@ export class TickTable {
     if (row >= this.proofMs.length) this.grow();
     this.lives[row] = live;
     this.sessions[row] = live.session;
-    this.amountMinor[row] = 0n;
     if (this.timers === 'per-session') {
       this.rowTimers[row] = this.scheduler.everySecond(firstTickMs, (dueMs) => { this.onTick(row, dueMs); });
       return row;
@@ -119,39 +118,32 @@ export class TickTable {
     this.runStartedAtMs[row] = session.meteringStartedAtMs === null || session.runStartedAtMs === null || live.curve === null ? Number.NaN : session.runStartedAtMs;
     this.stopAtMs[row] = live.stopAtMs ?? Number.POSITIVE_INFINITY;
     this.closedSeconds[row] = live.closedSeconds;
-    this.amountFromSecond[row] = -1;
-    this.amountToSecond[row] = -2;
     this.stepCount[row] = 0;
-    this.stepNext[row] = 0;
   }
 
   /**
-   * The amount (minor units) at `meteredSeconds` of a row that meters: the one shown last while it
-   * holds, else the next step laid out ahead, else steps laid out afresh from the billing curve.
+   * The amount (minor units) at `meteredSeconds` of a row that meters: from the step in use, or a
+   * later one laid out ahead, else from steps laid out afresh from the billing curve.
    */
   amountAt(row: number, meteredSeconds: number): bigint {
-    if (meteredSeconds >= (this.amountFromSecond[row] ?? 0) && meteredSeconds <= (this.amountToSecond[row] ?? -1)) return this.amountMinor[row] ?? 0n;
     const base = row * STEPS_AHEAD;
-    let next = this.stepNext[row] ?? 0;
-    let count = this.stepCount[row] ?? 0;
+    const count = this.stepCount[row] ?? 0;
+    let current = this.stepCurrent[row] ?? 0;
     // Steps are consecutive: skip those metered time has passed.
-    while (next < count && meteredSeconds > (this.stepLastSecond[base + next] ?? 0)) next += 1;
-    if (next >= count || meteredSeconds < (this.amountFromSecond[row] ?? 0)) {
+    while (current < count && meteredSeconds > (this.stepLastSecond[base + current] ?? 0)) current += 1;
+    if (current >= count || meteredSeconds < (this.stepsFromSecond[row] ?? 0)) {
       const steps = this.lives[row]?.curve?.stepsFrom(meteredSeconds, STEPS_AHEAD) ?? [];
-      count = steps.length;
       for (const [index, step] of steps.entries()) {
         this.stepLastSecond[base + index] = step.lastSecond;
         this.stepMinor[base + index] = step.billedMinor;
       }
-      this.stepCount[row] = count;
-      next = 0;
+      this.stepsFromSecond[row] = meteredSeconds;
+      this.stepCount[row] = steps.length;
+      current = 0;
+      if (steps.length === 0) return 0n;
     }
-    const amount = count === 0 ? 0n : (this.stepMinor[base + next] ?? 0n);
-    this.amountFromSecond[row] = meteredSeconds;
-    this.amountToSecond[row] = count === 0 ? Number.POSITIVE_INFINITY : (this.stepLastSecond[base + next] ?? 0);
-    this.amountMinor[row] = amount;
-    this.stepNext[row] = next + 1;
-    return amount;
+    this.stepCurrent[row] = current;
+    return this.stepMinor[base + current] ?? 0n;
   }
 
   /** Only the session's proof of life changed (a heartbeat). */
@@ -206,11 +198,10 @@ export class TickTable {
     this.runStartedAtMs = grown(this.runStartedAtMs, new Float64Array(capacity));
     this.stopAtMs = grown(this.stopAtMs, new Float64Array(capacity));
     this.closedSeconds = grown(this.closedSeconds, new Float64Array(capacity));
-    this.amountFromSecond = grown(this.amountFromSecond, new Float64Array(capacity));
-    this.amountToSecond = grown(this.amountToSecond, new Float64Array(capacity));
+    this.stepsFromSecond = grown(this.stepsFromSecond, new Float64Array(capacity));
     this.stepLastSecond = grown(this.stepLastSecond, new Float64Array(capacity * STEPS_AHEAD));
     this.stepCount = grown(this.stepCount, new Int32Array(capacity));
-    this.stepNext = grown(this.stepNext, new Int32Array(capacity));
+    this.stepCurrent = grown(this.stepCurrent, new Int32Array(capacity));
     this.phaseOf = grown(this.phaseOf, new Int16Array(capacity));
     this.positionOf = grown(this.positionOf, new Int32Array(capacity));
   }

@@ -1,8 +1,8 @@
 /**
  * The billed amount as a function of metered seconds, for a timeline fixed in advance (a session
  * metering from now on): its spans are laid out once, with the cumulative cost at each span's
- * start, so that any point costs a binary search and a few bigint operations — the 1 Hz live
- * amount of thousands of sessions without re-rating. The same closed form as `rate()`, so the two
+ * start, so that any point costs a binary search and a few bigint operations, and says how long
+ * its amount holds — the 1 Hz live amount of thousands of sessions without re-rating. The same closed form as `rate()`, so the two
  * always agree (asserted by the property tests).
  */
 import { assert } from '../assert.ts';
@@ -17,8 +17,6 @@ import { buildSpans, extendIntervals, type MeteredInterval, type Span } from './
 export interface BillingCurve {
   /** The billed amount at `meteredSeconds`, as an integer at the tariff's rounding decimals (minor units for cent rounding). */
   billedScaledAt(meteredSeconds: number): bigint;
-  /** The same in minor units of the currency (the tariff rounds to at most the minor unit). */
-  billedMinorAt(meteredSeconds: number): bigint;
   /**
    * The amount in minor units from `meteredSeconds` on, as up to `count` consecutive steps: each
    * holds up to its last second (where the rounded amount next moves, or a span ends), the next
@@ -72,7 +70,6 @@ export function billingCurve(
   };
   return {
     billedScaledAt: (seconds) => pointAt(seconds).scaled,
-    billedMinorAt: (seconds) => toMinorUnits(pointAt(seconds).scaled),
     stepsFrom: (seconds, count) => {
       const steps: AmountStep[] = [];
       let from = seconds;

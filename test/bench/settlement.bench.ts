@@ -30,6 +30,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import type SqliteDatabase from 'better-sqlite3';
 import type pg from 'pg';
+import { LOWER_THREAD_PRIORITY } from '../../src/adapters/store/background-thread.ts';
 import { KyselyStore } from '../../src/adapters/store/kysely-store.ts';
 import type { Store } from '../../src/app/ports/index.ts';
 import { type SettlementReport, settlePeriod } from '../../src/app/settlement/settle-period.ts';
@@ -258,12 +259,13 @@ async function runPostgres(): Promise<void> {
 
 /**
  * The floor of the event-loop figure on this machine now: the delay measured while this thread
- * does nothing and a worker thread keeps a core busy, as the settlement's worker does.
+ * does nothing and a worker thread keeps a core busy, as the settlement's worker does — at normal
+ * priority, and lowered as the settlement's workers lower theirs (background-thread.ts).
  */
-async function idleLoopDelayMs(): Promise<number> {
+async function idleLoopDelayMs(priority: 'normal' | 'lowered'): Promise<number> {
   const loopDelay = monitorEventLoopDelay({ resolution: 1 });
   loopDelay.enable();
-  const busy = new Worker('const end = Date.now() + 5000; while (Date.now() < end);', { eval: true });
+  const busy = new Worker(`${priority === 'lowered' ? LOWER_THREAD_PRIORITY : ''}const end = Date.now() + 5000; while (Date.now() < end);`, { eval: true });
   await new Promise((resolve) => { busy.once('exit', resolve); });
   await sleep(5);
   loopDelay.disable();
@@ -273,7 +275,8 @@ async function idleLoopDelayMs(): Promise<number> {
 /** The settlement benchmark (`npm run bench -- settlement`): SQLite, then PostgreSQL when it answers. */
 export async function runSettlementBenchmarks(): Promise<void> {
   info('machine', load());
-  info('event loop of an idle thread beside a busy worker thread, 5 s (this machine\'s floor for the event-loop figure)', `max ${(await idleLoopDelayMs()).toFixed(1)} ms`);
+  info('event loop of an idle thread beside a busy worker thread, 5 s (this machine\'s floor for the event-loop figure)',
+    `max ${(await idleLoopDelayMs('normal')).toFixed(1)} ms; with the worker at the settlement workers' lowered priority, max ${(await idleLoopDelayMs('lowered')).toFixed(1)} ms`);
   await runSqlite();
   await runPostgres();
 }

@@ -33,3 +33,6 @@ export const POSTGRES_STATEMENTS_NAMED_MAX = 500;
  * rarely meets a second one; the bound stops a livelock.
  */
 export const GROUP_COMMIT_ATTEMPTS_MAX = 10;
+
+/** The nice value of the worker threads that run long jobs (background-thread.ts): 10 of 19, well below the event loop's 0. */
+export const BACKGROUND_NICE = 10;

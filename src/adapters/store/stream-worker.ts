@@ -12,9 +12,10 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { CompiledQuery } from 'kysely';
+import { LOWER_THREAD_PRIORITY } from './background-thread.ts';
 
 /** The worker's code, plain CommonJS evaluated in the thread (tsx's loader does not reach worker threads on Node 20). */
-const STREAM_WORKER = `
+const STREAM_WORKER = `${LOWER_THREAD_PRIORITY}
 const { parentPort, workerData } = require('node:worker_threads');
 const SqliteDatabase = require(workerData.driver);
 const { kinds, batchRows } = workerData;

@@ -6,10 +6,12 @@
  */
 import { benchmarkCapStops } from './broker-cap-stops.ts';
 import { benchmarkChurn } from './broker-churn.ts';
+import { benchmarkQueries } from './broker-queries.ts';
 import { benchmarkTicks } from './broker-ticks.ts';
 
 export async function runBrokerBenchmarks(): Promise<void> {
   await benchmarkTicks();
   await benchmarkCapStops();
+  await benchmarkQueries();
   await benchmarkChurn();
 }

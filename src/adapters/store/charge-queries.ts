@@ -6,6 +6,7 @@ import type { DialectName } from './database.ts';
 import { resolvePendingHold } from './hold-queries.ts';
 import { addToBalances, balanceDeltas, insertJournal } from './ledger-queries.ts';
 import { asBigInt, asNumber, asPreciseMoney } from './row-values.ts';
+import { insertRows } from './prepared.ts';
 import type { ChargesTable, Database } from './tables.ts';
 
 type Db = Kysely<Database>;
@@ -83,14 +84,14 @@ export async function closeCharge(db: Db, dialect: DialectName, close: CloseChar
   const existing = await getCharge(db, 'session_id', charge.sessionId);
   if (existing !== null) return { charge: existing, created: false };
   await insertJournal(db, journal, { id: charge.journalId, atMs: charge.createdAtMs });
-  await db.insertInto('charges').values({
+  await insertRows(db, 'charges', [{
     id: charge.id, session_id: charge.sessionId, subscriber_id: charge.subscriberId, merchant_id: charge.merchantId, offer_id: charge.offerId,
     billing_carrier_id: charge.billingCarrierId, hosting_carrier_id: charge.hostingCarrierId, tariff_hash: charge.tariffHash,
     currency: charge.currency, metered_s: charge.meteredSeconds, billed_s: charge.billedSeconds, amount_minor: amountMinor,
     amount_precise: charge.precise.toString(), net_minor: charge.net.toMinorUnits(), vat_minor: charge.vat.toMinorUnits(),
     split_json: splitToJson(charge.split), rating_json: charge.ratingJson, journal_id: charge.journalId,
     metering_started_at_ms: charge.meteringStartedAtMs, created_at_ms: charge.createdAtMs,
-  }).execute();
+  }]);
   await resolvePendingHold(db, charge.sessionId, { status: 'posted', postedMinor: amountMinor, chargeId: charge.id, atMs: charge.createdAtMs });
   // Last: the carrier and merchant balance rows every close updates stay locked only until the commit.
   await addToBalances(db, dialect, journal);

@@ -8,6 +8,7 @@ import { assert, err, type Hold, HOLD_STATUSES, type HoldStatus, isCurrency, ok,
 import type { BudgetUsage, PlaceHold } from '../../app/ports/index.ts';
 import type { DialectName } from './database.ts';
 import { asBigInt, asNumber, asNumberOrNull } from './row-values.ts';
+import { insertRows, prepared } from './prepared.ts';
 import type { Database, HoldsTable } from './tables.ts';
 
 type Db = Kysely<Database>;
@@ -23,11 +24,15 @@ function holdFrom(row: Selectable<HoldsTable>): Hold {
   };
 }
 
-export async function budgetUsage(db: Db, subscriberId: string, period: string): Promise<BudgetUsage> {
-  const rows = await db.selectFrom('holds')
+const usageByStatus = prepared<{ subscriberId: string; period: string }, { status: string; held: bigint | string | null; posted: bigint | string | null }>(
+  (db, arg) => db.selectFrom('holds')
     .select(['status', (eb) => eb.fn.sum<bigint | string | null>('amount_minor').as('held'), (eb) => eb.fn.sum<bigint | string | null>('posted_minor').as('posted')])
-    .where('subscriber_id', '=', subscriberId).where('period', '=', period).where('status', 'in', ['pending', 'posted'])
-    .groupBy('status').execute();
+    .where('subscriber_id', '=', arg('subscriberId')).where('period', '=', arg('period')).where('status', 'in', ['pending', 'posted'])
+    .groupBy('status'),
+);
+
+export async function budgetUsage(db: Db, subscriberId: string, period: string): Promise<BudgetUsage> {
+  const { rows } = await usageByStatus.execute(db, { subscriberId, period });
   let heldMinor = 0n;
   let postedMinor = 0n;
   for (const row of rows) {
@@ -48,7 +53,7 @@ export async function placeHold(db: Db, dialect: DialectName, hold: PlaceHold): 
     id: hold.id, subscriber_id: hold.subscriberId, session_id: hold.sessionId, period: hold.period, currency: hold.currency,
     amount_minor: hold.amountMinor, status: 'pending', posted_minor: null, charge_id: null, created_at_ms: hold.atMs, resolved_at_ms: null,
   };
-  await db.insertInto('holds').values(row).execute();
+  await insertRows(db, 'holds', [row]);
   return ok(holdFrom(row));
 }
 

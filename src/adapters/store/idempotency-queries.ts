@@ -3,25 +3,37 @@
  * the request runs and completed with its response. The claim is an INSERT that does nothing on a
  * duplicate key, so two concurrent requests with one key can never both start.
  */
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import { IDEMPOTENCY_IN_PROGRESS_TTL_MS, IDEMPOTENCY_RECORD_TTL_MS } from '../../app/limits.ts';
 import type { IdempotencyBegin, IdempotentResponse } from '../../app/ports/index.ts';
 import { asNumber } from './row-values.ts';
-import type { Database } from './tables.ts';
+import { prepared } from './prepared.ts';
+import type { Database, IdempotencyRecordsTable } from './tables.ts';
 
 type Db = Kysely<Database>;
 
 /** Claims made and abandoned between our insert and our read can repeat; a few rounds settle it. */
 const CLAIM_ATTEMPTS_MAX = 5;
 
+type RecordKey = { principal: string; key: string };
+
+const claim = prepared<RecordKey & { requestHash: string; atMs: number }, never>((db, arg) => db.insertInto('idempotency_records').values({
+  principal: arg('principal'), key: arg('key'), request_hash: arg('requestHash'), status: 'in_progress', response_status: null, response_body: null,
+  created_at_ms: arg('atMs'), completed_at_ms: null,
+}).onConflict((oc) => oc.columns(['principal', 'key']).doNothing()));
+
+const recordOf = prepared<RecordKey, Selectable<IdempotencyRecordsTable>>((db, arg) => db.selectFrom('idempotency_records').selectAll()
+  .where('principal', '=', arg('principal')).where('key', '=', arg('key')));
+
+const complete = prepared<RecordKey & { status: number; body: string; atMs: number }, never>((db, arg) => db.updateTable('idempotency_records')
+  .set({ status: 'completed', response_status: arg('status'), response_body: arg('body'), completed_at_ms: arg('atMs') })
+  .where('principal', '=', arg('principal')).where('key', '=', arg('key')).where('status', '=', 'in_progress'));
+
 export async function beginIdempotent(db: Db, principal: string, key: string, requestHash: string, atMs: number): Promise<IdempotencyBegin> {
   for (let attempt = 0; attempt < CLAIM_ATTEMPTS_MAX; attempt += 1) {
-    const inserted = await db.insertInto('idempotency_records').values({
-      principal, key, request_hash: requestHash, status: 'in_progress', response_status: null, response_body: null,
-      created_at_ms: atMs, completed_at_ms: null,
-    }).onConflict((oc) => oc.columns(['principal', 'key']).doNothing()).executeTakeFirst();
-    if ((inserted.numInsertedOrUpdatedRows ?? 0n) > 0n) return { outcome: 'started' };
-    const row = await db.selectFrom('idempotency_records').selectAll().where('principal', '=', principal).where('key', '=', key).executeTakeFirst();
+    const inserted = await claim.execute(db, { principal, key, requestHash, atMs });
+    if ((inserted.numAffectedRows ?? 0n) > 0n) return { outcome: 'started' };
+    const row = await recordOf.first(db, { principal, key });
     // Abandoned or purged since our insert: claim again.
     if (row === undefined) continue;
     if (row.status === 'in_progress' && asNumber(row.created_at_ms) < atMs - IDEMPOTENCY_IN_PROGRESS_TTL_MS) {
@@ -38,9 +50,7 @@ export async function beginIdempotent(db: Db, principal: string, key: string, re
 }
 
 export async function completeIdempotent(db: Db, principal: string, key: string, response: IdempotentResponse, atMs: number): Promise<void> {
-  await db.updateTable('idempotency_records')
-    .set({ status: 'completed', response_status: response.status, response_body: response.body, completed_at_ms: atMs })
-    .where('principal', '=', principal).where('key', '=', key).where('status', '=', 'in_progress').execute();
+  await complete.execute(db, { principal, key, status: response.status, body: response.body, atMs });
 }
 
 export async function abandonIdempotent(db: Db, principal: string, key: string): Promise<void> {

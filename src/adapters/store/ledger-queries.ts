@@ -3,6 +3,7 @@ import { type Kysely, sql } from 'kysely';
 import { assert, assertBalanced, type Currency, isCurrency, type Journal, type JournalDraft, JOURNAL_KINDS, type JournalKind } from '../../domain/index.ts';
 import type { DialectName } from './database.ts';
 import { asBigInt, asNumber } from './row-values.ts';
+import { insertRows } from './prepared.ts';
 import type { Database } from './tables.ts';
 
 type Db = Kysely<Database>;
@@ -20,13 +21,13 @@ export async function appendJournal(db: Db, dialect: DialectName, draft: Journal
  */
 export async function insertJournal(db: Db, draft: JournalDraft, identity: { id: string; atMs: number }): Promise<Journal> {
   assertBalanced(draft);
-  await db.insertInto('ledger_journals').values({
+  await insertRows(db, 'ledger_journals', [{
     id: identity.id, kind: draft.kind, cause_type: draft.causeType, cause_id: draft.causeId,
     reverses_journal_id: draft.reversesJournalId, description: draft.description, created_at_ms: identity.atMs,
-  }).execute();
-  await db.insertInto('ledger_postings').values(draft.postings.map((posting, line) => ({
+  }]);
+  await insertRows(db, 'ledger_postings', draft.postings.map((posting, line) => ({
     journal_id: identity.id, line, account: posting.account, currency: posting.currency, amount_minor: posting.amountMinor,
-  }))).execute();
+  })));
   return { ...draft, id: identity.id, createdAtMs: identity.atMs };
 }
 

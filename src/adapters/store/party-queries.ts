@@ -5,8 +5,9 @@ import {
   parseTariff, Rate, type Subscriber, type Tariff, tariffToJson,
 } from '../../domain/index.ts';
 import { TARIFF_VERSIONS_CACHED_MAX } from './limits.ts';
+import { prepared } from './prepared.ts';
 import { asBigInt, asBoolean, asNumber, asNumberOrNull } from './row-values.ts';
-import type { AgreementsTable, Database, MerchantsTable, OffersTable, SubscribersTable } from './tables.ts';
+import type { AgreementsTable, CarrierCodesTable, CarriersTable, Database, MerchantsTable, OffersTable, SubscribersTable } from './tables.ts';
 
 type Db = Kysely<Database>;
 
@@ -24,12 +25,16 @@ export async function insertCarrier(db: Db, carrier: Carrier, atMs: number): Pro
   }
 }
 
+const carrierById = prepared<{ id: string }, Selectable<CarriersTable>>((db, arg) => db.selectFrom('carriers').selectAll().where('id', '=', arg('id')));
+const codesOfCarrier = prepared<{ id: string }, Selectable<CarrierCodesTable>>((db, arg) => db.selectFrom('carrier_codes').selectAll()
+  .where('carrier_id', '=', arg('id')).orderBy('mcc_mnc'));
+
 export async function listCarriers(db: Db, id?: string): Promise<Carrier[]> {
-  let query = db.selectFrom('carriers').selectAll().orderBy('id');
-  if (id !== undefined) query = query.where('id', '=', id);
-  const rows = await query.execute();
+  const rows = id === undefined ? await db.selectFrom('carriers').selectAll().orderBy('id').execute() : (await carrierById.execute(db, { id })).rows;
   if (rows.length === 0) return [];
-  const codes = await db.selectFrom('carrier_codes').selectAll().where('carrier_id', 'in', rows.map((r) => r.id)).orderBy('mcc_mnc').execute();
+  const codes = id === undefined
+    ? await db.selectFrom('carrier_codes').selectAll().where('carrier_id', 'in', rows.map((r) => r.id)).orderBy('mcc_mnc').execute()
+    : (await codesOfCarrier.execute(db, { id })).rows;
   return rows.map((row) => ({
     id: row.id, name: row.name, country: row.country, currency: currency(row.currency), timeZone: row.time_zone,
     mccMncCodes: codes.filter((code) => code.carrier_id === row.id).map((code) => code.mcc_mnc),
@@ -51,8 +56,13 @@ export async function insertSubscriber(db: Db, subscriber: Subscriber, atMs: num
   }).execute();
 }
 
+const subscriberBy = {
+  id: prepared<{ value: string }, Selectable<SubscribersTable>>((db, arg) => db.selectFrom('subscribers').selectAll().where('id', '=', arg('value'))),
+  msisdn_hmac: prepared<{ value: string }, Selectable<SubscribersTable>>((db, arg) => db.selectFrom('subscribers').selectAll().where('msisdn_hmac', '=', arg('value'))),
+};
+
 export async function findSubscriber(db: Db, column: 'id' | 'msisdn_hmac', value: string): Promise<Subscriber | null> {
-  const row = await db.selectFrom('subscribers').selectAll().where(column, '=', value).executeTakeFirst();
+  const row = await subscriberBy[column].first(db, { value });
   return row === undefined ? null : subscriberFrom(row);
 }
 
@@ -71,11 +81,12 @@ export async function insertMerchant(db: Db, merchant: Merchant, atMs: number): 
 }
 
 /** Merchants are paid in their hosting carrier's currency. */
+const merchantsQuery = (db: Db) => db.selectFrom('merchants').innerJoin('carriers', 'carriers.id', 'merchants.hosting_carrier_id')
+  .selectAll('merchants').select('carriers.currency as payout_currency').orderBy('merchants.id');
+const merchantById = prepared<{ id: string }, Selectable<MerchantsTable> & { payout_currency: string }>((db, arg) => merchantsQuery(db).where('merchants.id', '=', arg('id')));
+
 export async function listMerchants(db: Db, id?: string): Promise<Merchant[]> {
-  let query = db.selectFrom('merchants').innerJoin('carriers', 'carriers.id', 'merchants.hosting_carrier_id')
-    .selectAll('merchants').select('carriers.currency as payout_currency').orderBy('merchants.id');
-  if (id !== undefined) query = query.where('merchants.id', '=', id);
-  const rows = await query.execute();
+  const rows = id === undefined ? await merchantsQuery(db).execute() : (await merchantById.execute(db, { id })).rows;
   return rows.map((row) => merchantFrom(row, currency(row.payout_currency)));
 }
 
@@ -99,12 +110,19 @@ export async function insertOffer(db: Db, offer: Offer, atMs: number): Promise<v
 }
 
 /** Offers are in their tariff's currency. */
+const offersQuery = (db: Db) => db.selectFrom('offers').innerJoin('tariff_versions', 'tariff_versions.hash', 'offers.tariff_hash')
+  .selectAll('offers').select('tariff_versions.currency as offer_currency').orderBy('offers.id');
+const offerById = prepared<{ id: string }, Selectable<OffersTable> & { offer_currency: string }>((db, arg) => offersQuery(db).where('offers.id', '=', arg('id')));
+
 export async function listOffers(db: Db, filter: { id?: string; merchantId?: string }): Promise<Offer[]> {
-  let query = db.selectFrom('offers').innerJoin('tariff_versions', 'tariff_versions.hash', 'offers.tariff_hash')
-    .selectAll('offers').select('tariff_versions.currency as offer_currency').orderBy('offers.id');
-  if (filter.id !== undefined) query = query.where('offers.id', '=', filter.id);
-  if (filter.merchantId !== undefined) query = query.where('offers.merchant_id', '=', filter.merchantId);
-  const rows = await query.execute();
+  let rows;
+  if (filter.id !== undefined && filter.merchantId === undefined) rows = (await offerById.execute(db, { id: filter.id })).rows;
+  else {
+    let query = offersQuery(db);
+    if (filter.id !== undefined) query = query.where('offers.id', '=', filter.id);
+    if (filter.merchantId !== undefined) query = query.where('offers.merchant_id', '=', filter.merchantId);
+    rows = await query.execute();
+  }
   return rows.map((row) => offerFrom(row, currency(row.offer_currency)));
 }
 
@@ -173,9 +191,27 @@ export async function closeAgreement(db: Db, id: string, effectiveToMs: number):
   return result.numUpdatedRows > 0n ? 'closed' : 'already_closed';
 }
 
+/** The agreements in force at an instant between a hosting carrier and a billing carrier (`carrier`) or a merchant (`merchant`). */
+const agreementsInForce = {
+  carrier: prepared<{ hosting: string; party: string; atMs: number }, Selectable<AgreementsTable>>((db, arg) => db.selectFrom('agreements').selectAll()
+    .where('kind', '=', 'carrier').where('hosting_carrier_id', '=', arg('hosting')).where('billing_carrier_id', '=', arg('party'))
+    .where('effective_from_ms', '<=', arg('atMs')).where((eb) => eb.or([eb('effective_to_ms', 'is', null), eb('effective_to_ms', '>', arg('atMs'))]))
+    .orderBy('effective_from_ms').orderBy('id')),
+  merchant: prepared<{ hosting: string; party: string; atMs: number }, Selectable<AgreementsTable>>((db, arg) => db.selectFrom('agreements').selectAll()
+    .where('kind', '=', 'merchant').where('hosting_carrier_id', '=', arg('hosting')).where('merchant_id', '=', arg('party'))
+    .where('effective_from_ms', '<=', arg('atMs')).where((eb) => eb.or([eb('effective_to_ms', 'is', null), eb('effective_to_ms', '>', arg('atMs'))]))
+    .orderBy('effective_from_ms').orderBy('id')),
+};
+
 export async function listAgreements(
   db: Db, filter: { kind: Agreement['kind']; hostingCarrierId?: string; billingCarrierId?: string; merchantId?: string; atMs?: number },
 ): Promise<Agreement[]> {
+  const party = filter.kind === 'carrier' ? filter.billingCarrierId : filter.merchantId;
+  const other = filter.kind === 'carrier' ? filter.merchantId : filter.billingCarrierId;
+  if (filter.hostingCarrierId !== undefined && party !== undefined && other === undefined && filter.atMs !== undefined) {
+    const { rows } = await agreementsInForce[filter.kind].execute(db, { hosting: filter.hostingCarrierId, party, atMs: filter.atMs });
+    return rows.map(agreementFrom);
+  }
   let query = db.selectFrom('agreements').selectAll().where('kind', '=', filter.kind).orderBy('effective_from_ms').orderBy('id');
   if (filter.hostingCarrierId !== undefined) query = query.where('hosting_carrier_id', '=', filter.hostingCarrierId);
   if (filter.billingCarrierId !== undefined) query = query.where('billing_carrier_id', '=', filter.billingCarrierId);
@@ -221,8 +257,10 @@ export async function publishTariff(db: Db, tariff: Tariff, atMs: number): Promi
  */
 const parsedTariffs = new Map<string, { readonly canonicalJson: string; readonly tariff: Tariff }>();
 
+const tariffJson = prepared<{ hash: string }, { canonical_json: string }>((db, arg) => db.selectFrom('tariff_versions').select('canonical_json').where('hash', '=', arg('hash')));
+
 export async function getTariff(db: Db, hash: string): Promise<Tariff | null> {
-  const row = await db.selectFrom('tariff_versions').select('canonical_json').where('hash', '=', hash).executeTakeFirst();
+  const row = await tariffJson.first(db, { hash });
   if (row === undefined) return null;
   const cached = parsedTariffs.get(hash);
   if (cached?.canonicalJson === row.canonical_json) return cached.tariff;

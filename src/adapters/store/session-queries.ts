@@ -9,6 +9,7 @@ import { getCharge, splitFromJson, splitToJson } from './charge-queries.ts';
 import type { DialectName } from './database.ts';
 import { appendJournal } from './ledger-queries.ts';
 import { asBigInt, asNumber, asNumberOrNull } from './row-values.ts';
+import { insertRows, prepared } from './prepared.ts';
 import type { Database, QuotesTable, SessionsTable } from './tables.ts';
 
 type Db = Kysely<Database>;
@@ -29,16 +30,21 @@ function quoteFrom(row: Selectable<QuotesTable>): Quote {
 }
 
 export async function insertQuote(db: Db, quote: Quote): Promise<void> {
-  await db.insertInto('quotes').values({
+  await insertRows(db, 'quotes', [{
     id: quote.id, offer_id: quote.offerId, subscriber_id: quote.subscriberId, tariff_hash: quote.tariffHash, locale: quote.locale,
     announcement_text: quote.announcementText, announcement_hash: quote.announcementHash, currency: quote.currency,
     cap_allowed_minor: quote.capAllowedMinor, max_affordable_s: quote.maxAffordableSeconds, created_at_ms: quote.createdAtMs,
     expires_at_ms: quote.expiresAtMs, token_hash: quote.tokenHash,
-  }).execute();
+  }]);
 }
 
+const quoteBy = {
+  id: prepared<{ value: string }, Selectable<QuotesTable>>((db, arg) => db.selectFrom('quotes').selectAll().where('id', '=', arg('value'))),
+  token_hash: prepared<{ value: string }, Selectable<QuotesTable>>((db, arg) => db.selectFrom('quotes').selectAll().where('token_hash', '=', arg('value'))),
+};
+
 export async function getQuote(db: Db, column: 'id' | 'token_hash', value: string): Promise<Quote | null> {
-  const row = await db.selectFrom('quotes').selectAll().where(column, '=', value).executeTakeFirst();
+  const row = await quoteBy[column].first(db, { value });
   return row === undefined ? null : quoteFrom(row);
 }
 
@@ -79,13 +85,16 @@ function sessionColumns(session: Session, atMs: number): Omit<Selectable<Session
   };
 }
 
+const lastEventSeq = prepared<{ sessionId: string }, { seq: bigint | number | null }>((db, arg) => db.selectFrom('session_events')
+  .select((eb) => eb.fn.max<bigint | number | null>('seq').as('seq')).where('session_id', '=', arg('sessionId')));
+
 async function insertEvents(db: Db, sessionId: string, events: readonly SessionEvent[]): Promise<void> {
   if (events.length === 0) return;
-  const last = await db.selectFrom('session_events').select((eb) => eb.fn.max<bigint | number | null>('seq').as('seq')).where('session_id', '=', sessionId).executeTakeFirst();
+  const last = await lastEventSeq.first(db, { sessionId });
   const firstSeq = last?.seq === null || last?.seq === undefined ? 1 : asNumber(last.seq) + 1;
-  await db.insertInto('session_events').values(events.map((event, index) => ({
+  await insertRows(db, 'session_events', events.map((event, index) => ({
     session_id: sessionId, seq: firstSeq + index, type: event.type, at_ms: event.atMs, data_json: JSON.stringify(event.data),
-  }))).execute();
+  })));
 }
 
 /**
@@ -102,17 +111,22 @@ export async function createSession(db: Db, consent: Consent, session: Session, 
     user_token_hash: userTokenHash, lease_owner: null, lease_expires_at_ms: null, ...sessionColumns(session, session.createdAtMs),
   }).onConflict((oc) => oc.column('quote_id').doNothing()).executeTakeFirst();
   if ((inserted.numInsertedOrUpdatedRows ?? 0n) === 0n) return err('quote_used');
-  await db.insertInto('consents').values({
+  await insertRows(db, 'consents', [{
     id: consent.id, quote_id: consent.quoteId, session_id: consent.sessionId, tariff_hash: consent.tariffHash, announcement_text: consent.announcementText,
     announcement_hash: consent.announcementHash, cap_minor: consent.capMinor, currency: consent.currency, channel: consent.channel,
     client_ip: consent.clientIp, user_agent: consent.userAgent, accepted_at_ms: consent.acceptedAtMs,
-  }).execute();
+  }]);
   await insertEvents(db, session.id, [event]);
   return ok(undefined);
 }
 
+const sessionBy = {
+  id: prepared<{ value: string }, Selectable<SessionsTable>>((db, arg) => db.selectFrom('sessions').selectAll().where('id', '=', arg('value'))),
+  user_token_hash: prepared<{ value: string }, Selectable<SessionsTable>>((db, arg) => db.selectFrom('sessions').selectAll().where('user_token_hash', '=', arg('value'))),
+};
+
 export async function getSession(db: Db, column: 'id' | 'user_token_hash', value: string): Promise<Session | null> {
-  const row = await db.selectFrom('sessions').selectAll().where(column, '=', value).executeTakeFirst();
+  const row = await sessionBy[column].first(db, { value });
   return row === undefined ? null : sessionFrom(row);
 }
 

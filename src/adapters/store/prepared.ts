@@ -1,0 +1,105 @@
+/**
+ * Queries of a fixed shape, built and compiled once. kysely builds an immutable operation tree and
+ * compiles it to SQL at every call; on the hot paths of a session (the churn benchmark: about 35
+ * queries a flow) that was a fifth of the server thread, more than SQLite's own work on most
+ * statements. A prepared query is built once with named placeholders where its arguments go,
+ * compiled once per dialect, and a call only puts its arguments in the compiled parameters.
+ *
+ * Only for queries whose SQL does not depend on their arguments: no optional WHERE clause, no
+ * IN list or multi-row VALUES whose length varies. Constants written in the builder stay in the
+ * parameters as they were compiled.
+ */
+import type { Compilable, CompiledQuery, Insertable, Kysely, QueryResult } from 'kysely';
+import { assert } from '../../domain/index.ts';
+import type { Database } from './tables.ts';
+
+type Db = Kysely<Database>;
+
+/** Where an argument goes: compiled into the parameters, replaced at each call. */
+class Placeholder {
+  constructor(readonly name: string) {}
+}
+
+type Slot = { readonly arg: string } | { readonly constant: unknown };
+
+interface Template<O> {
+  readonly query: CompiledQuery<O>;
+  readonly slots: readonly Slot[];
+}
+
+export interface Prepared<A, O> {
+  /** Runs the query on `db` (the store's handle or a transaction's connection) with `args`. */
+  execute(db: Db, args: A): Promise<QueryResult<O>>;
+  /** The first row, if any. */
+  first(db: Db, args: A): Promise<O | undefined>;
+}
+
+/**
+ * `build` writes the query with `arg(name)` where an argument goes; it runs once per dialect.
+ * Every argument must land in the parameters (not in an identifier or a raw SQL fragment).
+ */
+export function prepared<A extends Record<string, unknown>, O>(
+  build: (db: Db, arg: <K extends keyof A & string>(name: K) => A[K]) => Compilable<O>,
+): Prepared<A, O> {
+  // One compiled form per dialect: the SQL differs (placeholders, quoting). The adapter is the
+  // dialect's, shared by a database's handle and its transactions' connections.
+  const templates = new WeakMap<object, Template<O>>();
+  const templateFor = (db: Db): Template<O> => {
+    const dialect = db.getExecutor().adapter;
+    let template = templates.get(dialect);
+    if (template === undefined) {
+      const names = new Set<string>();
+      const query = build(db, (name) => {
+        names.add(name);
+        return new Placeholder(name) as never;
+      }).compile();
+      const slots = query.parameters.map((value): Slot => (value instanceof Placeholder ? { arg: value.name } : { constant: value }));
+      const placed = new Set(slots.flatMap((slot) => ('arg' in slot ? [slot.arg] : [])));
+      assert([...names].every((name) => placed.has(name)), `every argument of a prepared query is a parameter (${[...names].join(', ')})`);
+      template = { query, slots };
+      templates.set(dialect, template);
+    }
+    return template;
+  };
+  const execute = async (db: Db, args: A): Promise<QueryResult<O>> => {
+    const { query, slots } = templateFor(db);
+    const parameters = slots.map((slot) => ('arg' in slot ? args[slot.arg] : slot.constant));
+    return db.executeQuery<O>({ ...query, parameters });
+  };
+  return {
+    execute,
+    first: async (db, args) => (await execute(db, args)).rows[0],
+  };
+}
+
+/** INSERTs prepared by shape: table, columns (in the rows' key order) and number of rows. */
+const inserts = new Map<string, Prepared<Record<string, unknown>, never>>();
+
+/**
+ * INSERTs `rows` into `table` with a statement prepared for their shape (the same keys in each
+ * row, in the same order, and their number): a shape seen before is not built nor compiled again.
+ * The shapes are those the code writes, a bounded set.
+ */
+export async function insertRows<T extends keyof Database>(db: Db, table: T, rows: readonly Insertable<Database[T]>[]): Promise<void> {
+  const first = rows[0];
+  if (first === undefined) return;
+  const columns = Object.keys(first);
+  const shape = `${table}(${columns.join(',')})×${rows.length}`;
+  let insert = inserts.get(shape);
+  if (insert === undefined) {
+    insert = prepared<Record<string, unknown>, never>((db, arg) => db.insertInto(table)
+      .values(rows.map((_, index) => Object.fromEntries(columns.map((column) => [column, arg(`${index}.${column}`)]))) as never));
+    inserts.set(shape, insert);
+  }
+  const args: Record<string, unknown> = {};
+  rows.forEach((row, index) => {
+    const values = row as Record<string, unknown>;
+    assert(Object.keys(values).length === columns.length, `every row inserted into ${table} has the columns ${columns.join(', ')}`);
+    for (const column of columns) {
+      // kysely leaves out a column whose value is undefined: a prepared shape cannot.
+      assert(values[column] !== undefined, `every row inserted into ${table} has the columns ${columns.join(', ')}`);
+      args[`${index}.${column}`] = values[column];
+    }
+  });
+  await insert.execute(db, args);
+}

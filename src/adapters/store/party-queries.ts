@@ -5,9 +5,9 @@ import {
   parseTariff, Rate, type Subscriber, type Tariff, tariffToJson,
 } from '../../domain/index.ts';
 import { TARIFF_VERSIONS_CACHED_MAX } from './limits.ts';
-import { prepared } from './prepared.ts';
+import { prepared, rowBy } from './prepared.ts';
 import { asBigInt, asBoolean, asNumber, asNumberOrNull } from './row-values.ts';
-import type { AgreementsTable, CarrierCodesTable, CarriersTable, Database, MerchantsTable, OffersTable, SubscribersTable } from './tables.ts';
+import type { AgreementsTable, CarrierCodesTable, Database, MerchantsTable, OffersTable, SubscribersTable } from './tables.ts';
 
 type Db = Kysely<Database>;
 
@@ -25,12 +25,12 @@ export async function insertCarrier(db: Db, carrier: Carrier, atMs: number): Pro
   }
 }
 
-const carrierById = prepared<{ id: string }, Selectable<CarriersTable>>((db, arg) => db.selectFrom('carriers').selectAll().where('id', '=', arg('id')));
+const carrierById = rowBy('carriers', 'id');
 const codesOfCarrier = prepared<{ id: string }, Selectable<CarrierCodesTable>>((db, arg) => db.selectFrom('carrier_codes').selectAll()
   .where('carrier_id', '=', arg('id')).orderBy('mcc_mnc'));
 
 export async function listCarriers(db: Db, id?: string): Promise<Carrier[]> {
-  const rows = id === undefined ? await db.selectFrom('carriers').selectAll().orderBy('id').execute() : (await carrierById.execute(db, { id })).rows;
+  const rows = id === undefined ? await db.selectFrom('carriers').selectAll().orderBy('id').execute() : (await carrierById.execute(db, { value: id })).rows;
   if (rows.length === 0) return [];
   const codes = id === undefined
     ? await db.selectFrom('carrier_codes').selectAll().where('carrier_id', 'in', rows.map((r) => r.id)).orderBy('mcc_mnc').execute()
@@ -56,10 +56,7 @@ export async function insertSubscriber(db: Db, subscriber: Subscriber, atMs: num
   }).execute();
 }
 
-const subscriberBy = {
-  id: prepared<{ value: string }, Selectable<SubscribersTable>>((db, arg) => db.selectFrom('subscribers').selectAll().where('id', '=', arg('value'))),
-  msisdn_hmac: prepared<{ value: string }, Selectable<SubscribersTable>>((db, arg) => db.selectFrom('subscribers').selectAll().where('msisdn_hmac', '=', arg('value'))),
-};
+const subscriberBy = { id: rowBy('subscribers', 'id'), msisdn_hmac: rowBy('subscribers', 'msisdn_hmac') };
 
 export async function findSubscriber(db: Db, column: 'id' | 'msisdn_hmac', value: string): Promise<Subscriber | null> {
   const row = await subscriberBy[column].first(db, { value });
@@ -80,11 +77,11 @@ export async function insertMerchant(db: Db, merchant: Merchant, atMs: number): 
   }).execute();
 }
 
-/** Merchants are paid in their hosting carrier's currency. */
 const merchantsQuery = (db: Db) => db.selectFrom('merchants').innerJoin('carriers', 'carriers.id', 'merchants.hosting_carrier_id')
   .selectAll('merchants').select('carriers.currency as payout_currency').orderBy('merchants.id');
 const merchantById = prepared<{ id: string }, Selectable<MerchantsTable> & { payout_currency: string }>((db, arg) => merchantsQuery(db).where('merchants.id', '=', arg('id')));
 
+/** Merchants are paid in their hosting carrier's currency. */
 export async function listMerchants(db: Db, id?: string): Promise<Merchant[]> {
   const rows = id === undefined ? await merchantsQuery(db).execute() : (await merchantById.execute(db, { id })).rows;
   return rows.map((row) => merchantFrom(row, currency(row.payout_currency)));
@@ -109,11 +106,11 @@ export async function insertOffer(db: Db, offer: Offer, atMs: number): Promise<v
   }).execute();
 }
 
-/** Offers are in their tariff's currency. */
 const offersQuery = (db: Db) => db.selectFrom('offers').innerJoin('tariff_versions', 'tariff_versions.hash', 'offers.tariff_hash')
   .selectAll('offers').select('tariff_versions.currency as offer_currency').orderBy('offers.id');
 const offerById = prepared<{ id: string }, Selectable<OffersTable> & { offer_currency: string }>((db, arg) => offersQuery(db).where('offers.id', '=', arg('id')));
 
+/** Offers are in their tariff's currency. */
 export async function listOffers(db: Db, filter: { id?: string; merchantId?: string }): Promise<Offer[]> {
   let rows;
   if (filter.id !== undefined && filter.merchantId === undefined) rows = (await offerById.execute(db, { id: filter.id })).rows;
@@ -191,17 +188,14 @@ export async function closeAgreement(db: Db, id: string, effectiveToMs: number):
   return result.numUpdatedRows > 0n ? 'closed' : 'already_closed';
 }
 
-/** The agreements in force at an instant between a hosting carrier and a billing carrier (`carrier`) or a merchant (`merchant`). */
-const agreementsInForce = {
-  carrier: prepared<{ hosting: string; party: string; atMs: number }, Selectable<AgreementsTable>>((db, arg) => db.selectFrom('agreements').selectAll()
-    .where('kind', '=', 'carrier').where('hosting_carrier_id', '=', arg('hosting')).where('billing_carrier_id', '=', arg('party'))
+/** The agreements of `kind` in force at an instant between a hosting carrier and the other party (a billing carrier, a merchant). */
+const inForce = (kind: Agreement['kind'], partyColumn: 'billing_carrier_id' | 'merchant_id') => prepared<{ hosting: string; party: string; atMs: number }, Selectable<AgreementsTable>>(
+  (db, arg) => db.selectFrom('agreements').selectAll()
+    .where('kind', '=', kind).where('hosting_carrier_id', '=', arg('hosting')).where(partyColumn, '=', arg('party'))
     .where('effective_from_ms', '<=', arg('atMs')).where((eb) => eb.or([eb('effective_to_ms', 'is', null), eb('effective_to_ms', '>', arg('atMs'))]))
-    .orderBy('effective_from_ms').orderBy('id')),
-  merchant: prepared<{ hosting: string; party: string; atMs: number }, Selectable<AgreementsTable>>((db, arg) => db.selectFrom('agreements').selectAll()
-    .where('kind', '=', 'merchant').where('hosting_carrier_id', '=', arg('hosting')).where('merchant_id', '=', arg('party'))
-    .where('effective_from_ms', '<=', arg('atMs')).where((eb) => eb.or([eb('effective_to_ms', 'is', null), eb('effective_to_ms', '>', arg('atMs'))]))
-    .orderBy('effective_from_ms').orderBy('id')),
-};
+    .orderBy('effective_from_ms').orderBy('id'),
+);
+const agreementsInForce = { carrier: inForce('carrier', 'billing_carrier_id'), merchant: inForce('merchant', 'merchant_id') };
 
 export async function listAgreements(
   db: Db, filter: { kind: Agreement['kind']; hostingCarrierId?: string; billingCarrierId?: string; merchantId?: string; atMs?: number },

@@ -9,7 +9,7 @@
  * IN list or multi-row VALUES whose length varies. Constants written in the builder stay in the
  * parameters as they were compiled.
  */
-import type { Compilable, CompiledQuery, Insertable, Kysely, QueryResult } from 'kysely';
+import type { Compilable, CompiledQuery, Insertable, Kysely, QueryResult, Selectable } from 'kysely';
 import { assert } from '../../domain/index.ts';
 import type { Database } from './tables.ts';
 
@@ -70,6 +70,12 @@ export function prepared<A extends Record<string, unknown>, O>(
     execute,
     first: async (db, args) => (await execute(db, args)).rows[0],
   };
+}
+
+/** The row of `table` whose `column` (a unique key) is the argument `value`. */
+export function rowBy<T extends keyof Database>(table: T, column: keyof Database[T] & string): Prepared<{ value: string }, Selectable<Database[T]>> {
+  // kysely's types cannot follow a table chosen by a type parameter: the signature says what it is.
+  return prepared((db, arg) => db.selectFrom(table as 'carriers').selectAll().where(column as 'id', '=', arg('value')) as never);
 }
 
 /** INSERTs prepared by shape: table, columns (in the rows' key order) and number of rows. */

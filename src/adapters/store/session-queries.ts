@@ -8,8 +8,8 @@ import {
 import { getCharge, splitFromJson, splitToJson } from './charge-queries.ts';
 import type { DialectName } from './database.ts';
 import { appendJournal } from './ledger-queries.ts';
+import { insertRows, prepared, rowBy } from './prepared.ts';
 import { asBigInt, asNumber, asNumberOrNull } from './row-values.ts';
-import { insertRows, prepared } from './prepared.ts';
 import type { Database, QuotesTable, SessionsTable } from './tables.ts';
 
 type Db = Kysely<Database>;
@@ -38,10 +38,7 @@ export async function insertQuote(db: Db, quote: Quote): Promise<void> {
   }]);
 }
 
-const quoteBy = {
-  id: prepared<{ value: string }, Selectable<QuotesTable>>((db, arg) => db.selectFrom('quotes').selectAll().where('id', '=', arg('value'))),
-  token_hash: prepared<{ value: string }, Selectable<QuotesTable>>((db, arg) => db.selectFrom('quotes').selectAll().where('token_hash', '=', arg('value'))),
-};
+const quoteBy = { id: rowBy('quotes', 'id'), token_hash: rowBy('quotes', 'token_hash') };
 
 export async function getQuote(db: Db, column: 'id' | 'token_hash', value: string): Promise<Quote | null> {
   const row = await quoteBy[column].first(db, { value });
@@ -120,10 +117,7 @@ export async function createSession(db: Db, consent: Consent, session: Session, 
   return ok(undefined);
 }
 
-const sessionBy = {
-  id: prepared<{ value: string }, Selectable<SessionsTable>>((db, arg) => db.selectFrom('sessions').selectAll().where('id', '=', arg('value'))),
-  user_token_hash: prepared<{ value: string }, Selectable<SessionsTable>>((db, arg) => db.selectFrom('sessions').selectAll().where('user_token_hash', '=', arg('value'))),
-};
+const sessionBy = { id: rowBy('sessions', 'id'), user_token_hash: rowBy('sessions', 'user_token_hash') };
 
 export async function getSession(db: Db, column: 'id' | 'user_token_hash', value: string): Promise<Session | null> {
   const row = await sessionBy[column].first(db, { value });

@@ -3,12 +3,12 @@
  * once answers what kysely's builder answers for every argument, keeps the constants written in
  * it, places an argument used twice at both places, runs on a transaction's connection too, and
  * refuses an argument that did not become a parameter. insertRows writes rows of any shape it
- * meets, and refuses a row that lacks a column of its shape.
+ * meets, and refuses a row that lacks a column of its shape; rowBy reads a row by a unique column.
  */
 import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
 import { type Kysely, sql } from 'kysely';
-import { insertRows, prepared } from '../../../src/adapters/store/prepared.ts';
+import { insertRows, prepared, rowBy } from '../../../src/adapters/store/prepared.ts';
 import type { Database } from '../../../src/adapters/store/tables.ts';
 import { describeEachDatabase } from '../../support/databases.ts';
 
@@ -42,6 +42,12 @@ describeEachDatabase('prepared queries', ({ database }) => {
     }
     assert.deepEqual((await carriersIn.execute(db, { country: 'FR', from: 20 })).rows.map((row) => row.id), ['car_always', 'car_fr_50']);
     assert.equal((await carriersIn.first(db, { country: 'DE', from: 0 })), undefined);
+  });
+
+  it('rowBy: the row whose column is the value, or none', async () => {
+    const byId = rowBy('carriers', 'id');
+    assert.deepEqual(await byId.first(db, { value: 'car_fr_50' }), await db.selectFrom('carriers').selectAll().where('id', '=', 'car_fr_50').executeTakeFirst());
+    assert.equal(await byId.first(db, { value: 'car_none' }), undefined);
   });
 
   it('runs on a transaction\'s connection, and its writes roll back with it', async () => {

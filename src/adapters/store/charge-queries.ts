@@ -6,7 +6,7 @@ import type { DialectName } from './database.ts';
 import { resolvePendingHold } from './hold-queries.ts';
 import { addToBalances, balanceDeltas, insertJournal } from './ledger-queries.ts';
 import { asBigInt, asNumber, asPreciseMoney } from './row-values.ts';
-import { insertRows } from './prepared.ts';
+import { insertRows, rowBy } from './prepared.ts';
 import type { ChargesTable, Database } from './tables.ts';
 
 type Db = Kysely<Database>;
@@ -51,8 +51,10 @@ function chargeFrom(row: Selectable<ChargesTable>): Charge {
   };
 }
 
+const chargeBy = { id: rowBy('charges', 'id'), session_id: rowBy('charges', 'session_id') };
+
 export async function getCharge(db: Db, column: 'id' | 'session_id', value: string): Promise<Charge | null> {
-  const row = await db.selectFrom('charges').selectAll().where(column, '=', value).executeTakeFirst();
+  const row = await chargeBy[column].first(db, { value });
   return row === undefined ? null : chargeFrom(row);
 }
 

@@ -67,12 +67,14 @@ export async function getHoldForSession(db: Db, sessionId: string): Promise<Hold
  * pending. Posting more than was held is a bug: the assertion fails inside the transaction, which
  * rolls back.
  */
-export async function resolvePendingHold(
-  db: Db, sessionId: string, resolution: { status: 'posted' | 'voided'; postedMinor: bigint | null; chargeId: string | null; atMs: number },
-): Promise<Hold | null> {
-  const row = await db.updateTable('holds').set({
-    status: resolution.status, posted_minor: resolution.postedMinor, charge_id: resolution.chargeId, resolved_at_ms: resolution.atMs,
-  }).where('session_id', '=', sessionId).where('status', '=', 'pending').returningAll().executeTakeFirst();
+type Resolution = { status: 'posted' | 'voided'; postedMinor: bigint | null; chargeId: string | null; atMs: number };
+
+const resolvePending = prepared<Resolution & { sessionId: string }, Selectable<HoldsTable>>((db, arg) => db.updateTable('holds').set({
+  status: arg('status'), posted_minor: arg('postedMinor'), charge_id: arg('chargeId'), resolved_at_ms: arg('atMs'),
+}).where('session_id', '=', arg('sessionId')).where('status', '=', 'pending').returningAll());
+
+export async function resolvePendingHold(db: Db, sessionId: string, resolution: Resolution): Promise<Hold | null> {
+  const row = await resolvePending.first(db, { ...resolution, sessionId });
   if (row === undefined) return null;
   const hold = holdFrom(row);
   assert(resolution.postedMinor === null || (resolution.postedMinor >= 0n && resolution.postedMinor <= hold.amountMinor), 'posted ≤ held');
@@ -80,7 +82,7 @@ export async function resolvePendingHold(
 }
 
 /** Resolves a pending hold; resolving twice or a session without a pending hold is a bug. */
-export async function resolveHold(db: Db, sessionId: string, resolution: { status: 'posted' | 'voided'; postedMinor: bigint | null; chargeId: string | null; atMs: number }): Promise<Hold> {
+export async function resolveHold(db: Db, sessionId: string, resolution: Resolution): Promise<Hold> {
   const hold = await resolvePendingHold(db, sessionId, resolution);
   assert(hold !== null, `session ${sessionId} has a pending hold`);
   return hold;

@@ -70,7 +70,10 @@ function sessionFrom(row: Selectable<SessionsTable>): Session {
   };
 }
 
-function sessionColumns(session: Session, atMs: number): Omit<Selectable<SessionsTable>, 'id' | 'offer_id' | 'merchant_id' | 'subscriber_id' | 'quote_id' | 'tariff_hash' | 'currency' | 'cap_minor' | 'created_at_ms' | 'user_token_hash' | 'lease_owner' | 'lease_expires_at_ms'> {
+/** The columns a session's changes write. */
+type SessionColumns = Omit<Selectable<SessionsTable>, 'id' | 'offer_id' | 'merchant_id' | 'subscriber_id' | 'quote_id' | 'tariff_hash' | 'currency' | 'cap_minor' | 'created_at_ms' | 'user_token_hash' | 'lease_owner' | 'lease_expires_at_ms'>;
+
+function sessionColumns(session: Session, atMs: number): SessionColumns {
   const state: SessionStateJson = {
     reservedMinor: session.reservedMinor === null ? null : session.reservedMinor.toString(), holdBilled: session.holdBilled, medium: session.medium,
     intervals: [...session.intervals], runStartedAtMs: session.runStartedAtMs,
@@ -141,12 +144,18 @@ export async function getConsentForSession(db: Db, sessionId: string): Promise<C
   };
 }
 
+/** A session's changes, written only over the version they were made from (optimistic concurrency). */
+const saveIfVersion = prepared<SessionColumns & { id: string; expectedVersion: number }, never>((db, arg) => db.updateTable('sessions').set({
+  status: arg('status'), metering_started_at_ms: arg('metering_started_at_ms'), ended_at_ms: arg('ended_at_ms'), end_reason: arg('end_reason'),
+  last_user_seen_at_ms: arg('last_user_seen_at_ms'), last_advisor_seen_at_ms: arg('last_advisor_seen_at_ms'), state_json: arg('state_json'),
+  charge_id: arg('charge_id'), version: arg('version'), updated_at_ms: arg('updated_at_ms'),
+} satisfies Record<keyof SessionColumns, unknown>).where('id', '=', arg('id')).where('version', '=', arg('expectedVersion')));
+
 export async function saveSession(db: Db, session: Session, expectedVersion: number, events: readonly SessionEvent[]): Promise<'saved' | 'conflict'> {
   assert(session.version === expectedVersion + 1, 'a saved session carries the next version');
   const atMs = events[events.length - 1]?.atMs ?? session.lastUserSeenAtMs;
-  const result = await db.updateTable('sessions').set(sessionColumns(session, atMs))
-    .where('id', '=', session.id).where('version', '=', expectedVersion).executeTakeFirst();
-  if (result.numUpdatedRows === 0n) return 'conflict';
+  const result = await saveIfVersion.execute(db, { ...sessionColumns(session, atMs), id: session.id, expectedVersion });
+  if ((result.numAffectedRows ?? 0n) === 0n) return 'conflict';
   await insertEvents(db, session.id, events);
   return 'saved';
 }

@@ -42,7 +42,8 @@ export function prepared<A extends Record<string, unknown>, O>(
   build: (db: Db, arg: <K extends keyof A & string>(name: K) => A[K]) => Compilable<O>,
 ): Prepared<A, O> {
   // One compiled form per dialect: the SQL differs (placeholders, quoting). The adapter is the
-  // dialect's, shared by a database's handle and its transactions' connections.
+  // dialect's, shared by a database's handle and its transactions' connections. (kysely's typings
+  // mark getExecutor() internal; it is stable across 0.28.x, the line package.json pins.)
   const templates = new WeakMap<object, Template<O>>();
   const templateFor = (db: Db): Template<O> => {
     const dialect = db.getExecutor().adapter;

@@ -21,7 +21,9 @@ export interface BillingCurve {
    * The amount in minor units from `meteredSeconds` on, as up to `count` consecutive steps: each
    * holds up to its last second (where the rounded amount next moves, or a span ends), the next
    * starting one second later. A caller showing the amount every second asks again only when
-   * metered time has passed them all.
+   * metered time has passed them all. The curve answers up to its horizon (by default
+   * SESSION_DURATION_S_MAX, where a session is stopped); past it, the amount reached at the
+   * horizon is given as holding for ever (lastSecond Infinity), whatever rate() would bill there.
    */
   stepsFrom(meteredSeconds: number, count: number): readonly AmountStep[];
 }

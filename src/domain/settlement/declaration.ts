@@ -68,16 +68,12 @@ const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 export function parseInstantMs(text: string): number | null {
   const m = INSTANT.exec(text);
   if (m === null) return null;
-  const year = Number(m[1]);
-  const month = Number(m[2]);
-  const day = Number(m[3]);
-  const hour = Number(m[4]);
-  const minute = Number(m[5]);
-  const second = Number(m[6]);
+  // The fields of a date and a time, decimal digits the pattern matched: whole numbers, no money.
+  const [year, month, day, hour, minute, second] = [1, 2, 3, 4, 5, 6].map((group) => Number.parseInt(m[group] ?? '', 10)) as [number, number, number, number, number, number];
   const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
   const monthDays = month === 2 && !leap ? 28 : DAYS_IN_MONTH[month - 1];
   if (year < 1970 || monthDays === undefined || day < 1 || day > monthDays || hour > 23 || minute > 59 || second > 59) return null;
-  const millis = m[7] === undefined ? 0 : Number(m[7].padEnd(3, '0'));
+  const millis = m[7] === undefined ? 0 : Number.parseInt(m[7].padEnd(3, '0'), 10);
   const zone = m[8] ?? 'Z';
   let offsetMin = 0;
   if (zone !== 'Z') {

@@ -9,6 +9,7 @@ import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { preparedStatementsOn } from './postgres-tuning.ts';
+import { attachReferenceCache } from './reference-cache.ts';
 import { withStatementCache } from './sqlite-tuning.ts';
 import type { Database } from './tables.ts';
 
@@ -79,6 +80,7 @@ export function openDatabase(config: DatabaseConfig): OpenDatabase {
   if (config.dialect === 'sqlite') {
     const sqlite = openSqlite(config.path, config.synchronous ?? 'NORMAL');
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+    attachReferenceCache(db, sqlite);
     return { db, dialect: 'sqlite', config, raw: { sqlite }, close: () => db.destroy() };
   }
   const pool = new pg.Pool({

@@ -21,6 +21,7 @@ import type { DialectName } from './database.ts';
 import * as holds from './hold-queries.ts';
 import * as idempotency from './idempotency-queries.ts';
 import { GroupCommit } from './group-commit.ts';
+import { type ReferenceCache, referenceCacheOf } from './reference-cache.ts';
 import * as ledger from './ledger-queries.ts';
 import * as parties from './party-queries.ts';
 import * as sessions from './session-queries.ts';
@@ -40,13 +41,21 @@ function groupCommitOf(db: Kysely<Database>, dialect: DialectName): GroupCommit 
 }
 
 export class KyselyStore implements Store {
+  /** The reference cache of this handle (SQLite), shared with the stores of its transactions so that their writes clear it. */
+  private readonly references: ReferenceCache | null;
+  /** In a transaction's store: set when it wrote reference rows, so that the cache is cleared again after the COMMIT. */
+  private referencesWritten = false;
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly dialect: DialectName,
     private readonly inTransaction = false,
     /** The SQLite file, so that heavy reads (settlement) run on a worker thread's own connection. */
     private readonly sqlitePath: string | null = null,
-  ) {}
+    references?: ReferenceCache | null,
+  ) {
+    this.references = references === undefined ? referenceCacheOf(db) : references;
+  }
 
   transaction<T>(work: (store: Store) => Promise<T>): Promise<T> {
     return this.runInTransaction((store) => work(store));
@@ -54,39 +63,62 @@ export class KyselyStore implements Store {
 
   private async runInTransaction<T>(work: (store: KyselyStore) => Promise<T>): Promise<T> {
     if (this.inTransaction) return work(this);
-    return groupCommitOf(this.db, this.dialect).run((connection) => work(new KyselyStore(connection, this.dialect, true, this.sqlitePath)));
+    const stores: KyselyStore[] = [];
+    try {
+      return await groupCommitOf(this.db, this.dialect).run((connection) => {
+        const store = new KyselyStore(connection, this.dialect, true, this.sqlitePath, this.references);
+        stores.push(store);
+        return work(store);
+      });
+    } finally {
+      if (stores.some((store) => store.referencesWritten)) this.references?.clear();
+    }
   }
 
-  insertCarrier(carrier: Carrier, atMs: number) { return this.write((db) => parties.insertCarrier(db, carrier, atMs)); }
-  async getCarrier(id: string) { return (await parties.listCarriers(this.db, id))[0] ?? null; }
+  /** A reference row by key: from the cache outside transactions (on SQLite), else read. */
+  private reference<T extends object>(key: string, load: () => Promise<T | null>): Promise<T | null> {
+    return this.references === null || this.inTransaction ? load() : this.references.get(key, load);
+  }
+
+  /** A write of reference rows: the cache forgets what it holds, before, after, and after the COMMIT. */
+  private writeReferences<T>(write: () => Promise<T>): Promise<T> {
+    this.referencesWritten = true;
+    return this.references === null ? write() : this.references.writing(write);
+  }
+
+  insertCarrier(carrier: Carrier, atMs: number) { return this.writeReferences(() => this.write((db) => parties.insertCarrier(db, carrier, atMs))); }
+  getCarrier(id: string) { return this.reference(`carrier ${id}`, async () => (await parties.listCarriers(this.db, id))[0] ?? null); }
   listCarriers() { return parties.listCarriers(this.db); }
-  insertSubscriber(subscriber: Subscriber, atMs: number) { return parties.insertSubscriber(this.db, subscriber, atMs); }
-  getSubscriber(id: string) { return parties.findSubscriber(this.db, 'id', id); }
+  insertSubscriber(subscriber: Subscriber, atMs: number) { return this.writeReferences(() => parties.insertSubscriber(this.db, subscriber, atMs)); }
+  getSubscriber(id: string) { return this.reference(`subscriber ${id}`, () => parties.findSubscriber(this.db, 'id', id)); }
   findSubscriberByMsisdnHmac(msisdnHmac: string) { return parties.findSubscriber(this.db, 'msisdn_hmac', msisdnHmac); }
-  insertMerchant(merchant: Merchant, atMs: number) { return parties.insertMerchant(this.db, merchant, atMs); }
-  async getMerchant(id: string) { return (await parties.listMerchants(this.db, id))[0] ?? null; }
+  insertMerchant(merchant: Merchant, atMs: number) { return this.writeReferences(() => parties.insertMerchant(this.db, merchant, atMs)); }
+  getMerchant(id: string) { return this.reference(`merchant ${id}`, async () => (await parties.listMerchants(this.db, id))[0] ?? null); }
   listMerchants() { return parties.listMerchants(this.db); }
-  insertOffer(offer: Offer, atMs: number) { return parties.insertOffer(this.db, offer, atMs); }
-  async getOffer(id: string) { return (await parties.listOffers(this.db, { id }))[0] ?? null; }
+  insertOffer(offer: Offer, atMs: number) { return this.writeReferences(() => parties.insertOffer(this.db, offer, atMs)); }
+  getOffer(id: string) { return this.reference(`offer ${id}`, async () => (await parties.listOffers(this.db, { id }))[0] ?? null); }
   listOffers(filter: { merchantId?: string } = {}) { return parties.listOffers(this.db, filter); }
-  insertAgreement(agreement: Agreement, atMs: number) { return parties.insertAgreement(this.db, agreement, atMs); }
-  closeAgreement(id: string, effectiveToMs: number) { return this.write((db) => parties.closeAgreement(db, id, effectiveToMs)); }
+  insertAgreement(agreement: Agreement, atMs: number) { return this.writeReferences(() => parties.insertAgreement(this.db, agreement, atMs)); }
+  closeAgreement(id: string, effectiveToMs: number) { return this.writeReferences(() => this.write((db) => parties.closeAgreement(db, id, effectiveToMs))); }
   listAgreements(filter: Parameters<Store['listAgreements']>[0]) { return parties.listAgreements(this.db, filter); }
   async carrierAgreementAt(billingCarrierId: string, hostingCarrierId: string, atMs: number) {
-    const found = await parties.listAgreements(this.db, { kind: 'carrier', billingCarrierId, hostingCarrierId, atMs });
-    const agreement = found[found.length - 1];
+    const agreement = await this.agreementAt('carrier', hostingCarrierId, billingCarrierId, atMs);
     return agreement?.kind === 'carrier' ? agreement : null;
   }
   async merchantAgreementAt(hostingCarrierId: string, merchantId: string, atMs: number) {
-    const found = await parties.listAgreements(this.db, { kind: 'merchant', hostingCarrierId, merchantId, atMs });
-    const agreement = found[found.length - 1];
+    const agreement = await this.agreementAt('merchant', hostingCarrierId, merchantId, atMs);
     return agreement?.kind === 'merchant' ? agreement : null;
+  }
+  /** The version in force at `atMs` (the latest to start, if several overlap) among every version between the two parties. */
+  private async agreementAt(kind: Agreement['kind'], hostingCarrierId: string, party: string, atMs: number): Promise<Agreement | null> {
+    const versions = await this.reference(`agreements ${kind} ${hostingCarrierId} ${party}`, () => parties.agreementVersions(this.db, kind, hostingCarrierId, party));
+    return parties.inForceAt(versions ?? [], atMs).at(-1) ?? null;
   }
   insertApiKey(key: ApiKey, atMs: number) { return parties.insertApiKey(this.db, key, atMs); }
   findApiKeyByHash(keyHash: string) { return parties.findApiKeyByHash(this.db, keyHash); }
 
-  publishTariff(tariff: Tariff, atMs: number) { return this.write((db) => parties.publishTariff(db, tariff, atMs)); }
-  getTariff(hash: string) { return parties.getTariff(this.db, hash); }
+  publishTariff(tariff: Tariff, atMs: number) { return this.writeReferences(() => this.write((db) => parties.publishTariff(db, tariff, atMs))); }
+  getTariff(hash: string) { return this.reference(`tariff ${hash}`, () => parties.getTariff(this.db, hash)); }
 
   appendJournal(draft: JournalDraft, identity: { id: string; atMs: number }): Promise<Journal> {
     return this.write((db) => ledger.appendJournal(db, this.dialect, draft, identity));

@@ -36,3 +36,10 @@ export const GROUP_COMMIT_ATTEMPTS_MAX = 10;
 
 /** The nice value of the worker threads that run long jobs (background-thread.ts): 10 of 19, well below the event loop's 0. */
 export const BACKGROUND_NICE = 10;
+
+/**
+ * Reference rows (subscribers, offers, merchants, carriers, agreements, tariffs) kept in memory on
+ * SQLite (reference-cache.ts): enough for the subscribers active in a busy hour of a large
+ * installation; a few KB each, so at most a few tens of MB. Beyond it the oldest is read again.
+ */
+export const REFERENCE_ENTRIES_CACHED_MAX = 20_000;

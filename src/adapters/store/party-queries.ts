@@ -188,24 +188,26 @@ export async function closeAgreement(db: Db, id: string, effectiveToMs: number):
   return result.numUpdatedRows > 0n ? 'closed' : 'already_closed';
 }
 
-/** The agreements of `kind` in force at an instant between a hosting carrier and the other party (a billing carrier, a merchant). */
-const inForce = (kind: Agreement['kind'], partyColumn: 'billing_carrier_id' | 'merchant_id') => prepared<{ hosting: string; party: string; atMs: number }, Selectable<AgreementsTable>>(
+/** Every version of the agreement of `kind` between a hosting carrier and the other party (a billing carrier, a merchant), oldest first. */
+const versionsBetween = (kind: Agreement['kind'], partyColumn: 'billing_carrier_id' | 'merchant_id') => prepared<{ hosting: string; party: string }, Selectable<AgreementsTable>>(
   (db, arg) => db.selectFrom('agreements').selectAll()
     .where('kind', '=', kind).where('hosting_carrier_id', '=', arg('hosting')).where(partyColumn, '=', arg('party'))
-    .where('effective_from_ms', '<=', arg('atMs')).where((eb) => eb.or([eb('effective_to_ms', 'is', null), eb('effective_to_ms', '>', arg('atMs'))]))
     .orderBy('effective_from_ms').orderBy('id'),
 );
-const agreementsInForce = { carrier: inForce('carrier', 'billing_carrier_id'), merchant: inForce('merchant', 'merchant_id') };
+const versionsOf = { carrier: versionsBetween('carrier', 'billing_carrier_id'), merchant: versionsBetween('merchant', 'merchant_id') };
+
+export async function agreementVersions(db: Db, kind: Agreement['kind'], hostingCarrierId: string, party: string): Promise<Agreement[]> {
+  return (await versionsOf[kind].execute(db, { hosting: hostingCarrierId, party })).rows.map(agreementFrom);
+}
+
+/** The versions in force at `atMs`, in their order: started at or before it, not ended at it. */
+export function inForceAt(versions: readonly Agreement[], atMs: number): Agreement[] {
+  return versions.filter((a) => a.effectiveFromMs <= atMs && (a.effectiveToMs === null || a.effectiveToMs > atMs));
+}
 
 export async function listAgreements(
   db: Db, filter: { kind: Agreement['kind']; hostingCarrierId?: string; billingCarrierId?: string; merchantId?: string; atMs?: number },
 ): Promise<Agreement[]> {
-  const party = filter.kind === 'carrier' ? filter.billingCarrierId : filter.merchantId;
-  const other = filter.kind === 'carrier' ? filter.merchantId : filter.billingCarrierId;
-  if (filter.hostingCarrierId !== undefined && party !== undefined && other === undefined && filter.atMs !== undefined) {
-    const { rows } = await agreementsInForce[filter.kind].execute(db, { hosting: filter.hostingCarrierId, party, atMs: filter.atMs });
-    return rows.map(agreementFrom);
-  }
   let query = db.selectFrom('agreements').selectAll().where('kind', '=', filter.kind).orderBy('effective_from_ms').orderBy('id');
   if (filter.hostingCarrierId !== undefined) query = query.where('hosting_carrier_id', '=', filter.hostingCarrierId);
   if (filter.billingCarrierId !== undefined) query = query.where('billing_carrier_id', '=', filter.billingCarrierId);

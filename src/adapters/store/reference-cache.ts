@@ -1,0 +1,94 @@
+/**
+ * Reference rows kept in memory on SQLite: carriers, subscribers, merchants, offers, agreements and
+ * tariff versions. A session's flow reads them about twenty times (the quote, the consent, the
+ * connect and the end each look up the offer, its merchant, the subscriber and their carriers) and
+ * they change rarely, so most of those reads can be answered without SQL.
+ *
+ * Exact, not "fresh enough": an entry is dropped the moment its table may have changed.
+ * - Writes of this process go through the store's reference methods (insertSubscriber,
+ *   closeAgreement, publishTariff…), which clear the cache before and after their statement, and
+ *   again after the COMMIT of the transaction they ran in. A read that started before a write
+ *   completed is not kept (entries carry the generation they were read at).
+ * - Writes of other connections (the `palier` CLI, another process, this process's worker
+ *   threads) change SQLite's `PRAGMA data_version` on our connection; every lookup compares it
+ *   first (a microsecond), and a change clears the cache.
+ * So a row written behind the store's back on the same connection (a raw UPDATE of the subscribers
+ * table) would not be seen: the reference tables are written through the store only.
+ *
+ * Reads inside a transaction bypass the cache (they may see the transaction's own, uncommitted
+ * writes). Not-found answers are not kept, so probing random ids cannot fill it; it holds at most
+ * REFERENCE_ENTRIES_CACHED_MAX entries and drops the oldest beyond. PostgreSQL has no cheap
+ * equivalent of data_version (other processes write its tables), so there it reads every time.
+ */
+import type SqliteDatabase from 'better-sqlite3';
+import type { Kysely } from 'kysely';
+import { REFERENCE_ENTRIES_CACHED_MAX } from './limits.ts';
+import type { Database } from './tables.ts';
+
+export class ReferenceCache {
+  private readonly entries = new Map<string, unknown>();
+  private generation = 0;
+  private dataVersion: unknown;
+
+  /** `dataVersion`: reads SQLite's `PRAGMA data_version` on the connection the store uses. */
+  constructor(private readonly readDataVersion: () => unknown) {
+    this.dataVersion = readDataVersion();
+  }
+
+  /** The entry at `key`, or `load()`'s answer, kept when not null and nothing was written meanwhile. */
+  async get<T extends object>(key: string, load: () => Promise<T | null>): Promise<T | null> {
+    this.checkDataVersion();
+    const hit = this.entries.get(key);
+    if (hit !== undefined) return hit as T;
+    const generation = this.generation;
+    const value = await load();
+    this.checkDataVersion();
+    if (value !== null && generation === this.generation) {
+      if (this.entries.size >= REFERENCE_ENTRIES_CACHED_MAX) this.entries.delete(this.entries.keys().next().value as string);
+      this.entries.set(key, value);
+    }
+    return value;
+  }
+
+  /** Forgets every entry, and every read in flight. */
+  clear(): void {
+    this.generation += 1;
+    this.entries.clear();
+  }
+
+  /** Runs a write of reference rows: reads before it ends are not kept. */
+  async writing<T>(write: () => Promise<T>): Promise<T> {
+    this.clear();
+    try {
+      return await write();
+    } finally {
+      this.clear();
+    }
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  private checkDataVersion(): void {
+    const version = this.readDataVersion();
+    if (version !== this.dataVersion) {
+      this.dataVersion = version;
+      this.clear();
+    }
+  }
+}
+
+/** One cache per SQLite database handle, shared by every store opened on it. */
+const caches = new WeakMap<Kysely<Database>, ReferenceCache>();
+
+/** Called when a SQLite database is opened: its Kysely handle gets a cache over its connection. */
+export function attachReferenceCache(db: Kysely<Database>, sqlite: SqliteDatabase.Database): void {
+  const dataVersion = sqlite.prepare('pragma data_version').pluck();
+  caches.set(db, new ReferenceCache(() => dataVersion.get()));
+}
+
+/** The cache of a SQLite handle; null for PostgreSQL and for a transaction's connection. */
+export function referenceCacheOf(db: Kysely<Database>): ReferenceCache | null {
+  return caches.get(db) ?? null;
+}

@@ -74,6 +74,16 @@ function send(res: Response, reply: Reply): void {
   res.status(reply.status).type(reply.raw?.contentType ?? 'application/json').send(reply.raw?.text ?? JSON.stringify(reply.body));
 }
 
+/**
+ * The answer to a POST, written with node's own response methods: express's `send` would add an
+ * ETag (a hash of the body, of no use for a POST) and look for a conditional request.
+ */
+function sendPosted(res: Response, status: number, contentType: string, text: string): void {
+  res.statusCode = status;
+  res.setHeader('Content-Type', `${contentType}; charset=utf-8`);
+  res.end(text);
+}
+
 /** The express handler of `route`. */
 export function bindRoute(deps: BindDeps, route: Route) {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
@@ -129,7 +139,7 @@ async function idempotent(deps: BindDeps, req: Request, res: Response, principal
   switch (claim.outcome) {
     case 'replay':
       res.setHeader('Idempotent-Replayed', 'true');
-      res.status(claim.response.status).type(claim.response.status >= 400 ? 'application/problem+json' : 'application/json').send(claim.response.body);
+      sendPosted(res, claim.response.status, claim.response.status >= 400 ? 'application/problem+json' : 'application/json', claim.response.body);
       return;
     case 'mismatch': throw new ProblemError('idempotency_key_reused', { detail: 'This Idempotency-Key was used with another request' });
     case 'in_progress': throw new ProblemError('idempotency_in_progress', { detail: 'A request with this Idempotency-Key is still running' });
@@ -139,7 +149,8 @@ async function idempotent(deps: BindDeps, req: Request, res: Response, principal
     const reply = await work();
     const body = reply.raw?.text ?? JSON.stringify(reply.body);
     await deps.store.completeIdempotent(principal, key, { status: reply.status, body }, deps.nowMs());
-    send(res, { ...reply, raw: { contentType: reply.raw?.contentType ?? 'application/json', text: body } });
+    for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
+    sendPosted(res, reply.status, reply.raw?.contentType ?? 'application/json', body);
   } catch (error) {
     if (error instanceof ProblemError && error.code !== 'internal_error' && error.code !== 'rate_limited') {
       // Refusals are answers too: a retry with the same key gets the same problem.

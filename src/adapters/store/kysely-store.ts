@@ -75,9 +75,10 @@ export class KyselyStore implements Store {
     }
   }
 
-  /** A reference row by key: from the cache outside transactions (on SQLite), else read. */
+  /** A reference row by key: from the cache (on SQLite), else read; a transaction's reads are not kept. */
   private reference<T extends object>(key: string, load: () => Promise<T | null>): Promise<T | null> {
-    return this.references === null || this.inTransaction ? load() : this.references.get(key, load);
+    if (this.references === null) return load();
+    return this.inTransaction ? this.references.peek(key, load) : this.references.get(key, load);
   }
 
   /** A write of reference rows: the cache forgets what it holds, before, after, and after the COMMIT. */

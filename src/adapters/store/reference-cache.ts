@@ -15,8 +15,8 @@
  * So a row written behind the store's back on the same connection (a raw UPDATE of the subscribers
  * table) would not be seen: the reference tables are written through the store only.
  *
- * Reads inside a transaction bypass the cache (they may see the transaction's own, uncommitted
- * writes). Not-found answers are not kept, so probing random ids cannot fill it; it holds at most
+ * Reads inside a transaction use the entries but never add one (what they read may be the
+ * transaction's own, uncommitted write). Not-found answers are not kept, so probing random ids cannot fill it; it holds at most
  * REFERENCE_ENTRIES_CACHED_MAX entries and drops the oldest beyond. PostgreSQL has no cheap
  * equivalent of data_version (other processes write its tables), so there it reads every time.
  */
@@ -48,6 +48,18 @@ export class ReferenceCache {
       this.entries.set(key, value);
     }
     return value;
+  }
+
+  /**
+   * For a transaction's reads: the entry at `key`, else `load()`'s answer, never kept (it may be
+   * a write of the transaction, not committed yet). An entry found here was read from committed
+   * rows and no write of reference rows has begun since (a write clears the cache as it starts),
+   * so the transaction would read the same.
+   */
+  async peek<T extends object>(key: string, load: () => Promise<T | null>): Promise<T | null> {
+    this.checkDataVersion();
+    const hit = this.entries.get(key);
+    return hit === undefined ? load() : (hit as T);
   }
 
   /** Forgets every entry, and every read in flight. */

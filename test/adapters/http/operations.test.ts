@@ -1,7 +1,7 @@
 /**
  * Operations over real HTTP (issue 4 §2), on SQLite and PostgreSQL: the OpenAPI document lists
  * every route of the registry and the docs page serves; every request is logged with the id its
- * response shows, and no secret reaches the logs; rate limits are per API key.
+ * response shows, carries the security headers, and no secret reaches the logs; rate limits are per API key.
  *
  * The server logs through the logger it uses in production (createLogger, secrets redacted), here
  * with a destination that keeps the lines.
@@ -15,6 +15,17 @@ import { hashApiKeySecret } from '../../../src/domain/index.ts';
 import { createLogger } from '../../../src/server.ts';
 import { describeEachDatabase } from '../../support/databases.ts';
 import { type CallResult, type HttpHarness, startHarness } from '../../support/http-harness.ts';
+
+/** helmet's headers (computed once at start, app.ts), on every response. */
+const SECURITY_HEADERS = {
+  'content-security-policy': "default-src 'self';base-uri 'self';font-src 'self' https: data:;form-action 'self';frame-ancestors 'self';img-src 'self' data:;"
+    + "object-src 'none';script-src 'self';script-src-attr 'none';style-src 'self' https: 'unsafe-inline';upgrade-insecure-requests;connect-src 'self' ws: wss:",
+  'strict-transport-security': 'max-age=31536000; includeSubDomains',
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'SAMEORIGIN',
+  'referrer-policy': 'no-referrer',
+  'cross-origin-opener-policy': 'same-origin',
+};
 
 /** Tuesday 2026-10-06, 10:00 in Paris. */
 const START_MS = Date.parse('2026-10-06T08:00:00Z');
@@ -94,7 +105,10 @@ describeEachDatabase('operations over HTTP: OpenAPI, request logs, rate limits',
       const line = requestLines.filter((r) => r['requestId'] === id);
       assert.equal(line.length, 1, `response ${index} (${response.status}) has its one log line`);
       assert.equal(line[0]?.['status'], response.status);
+      for (const [name, value] of Object.entries(SECURITY_HEADERS)) assert.equal(response.headers.get(name), value, `response ${index} (${response.status}) has ${name}`);
     }
+    assert.equal(quote.headers.get('content-type'), 'application/json; charset=utf-8');
+    assert.equal(quote.headers.get('etag'), null, 'no ETag on the answer to a POST');
     for (const secret of [merchant, operator, quoteToken, userToken, badKey]) {
       for (const line of logLines) assert.ok(!line.includes(secret), `a credential leaked into the logs: ${line}`);
     }

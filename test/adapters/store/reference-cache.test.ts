@@ -102,6 +102,14 @@ describe('ReferenceCache', () => {
     assert.equal(cache.size, 0);
   });
 
+  it("a transaction's read uses an entry but never adds one", async () => {
+    const cache = new ReferenceCache(() => 0);
+    assert.deepEqual(await cache.peek('a', () => Promise.resolve({ v: 1 })), { v: 1 });
+    assert.equal(cache.size, 0);
+    await cache.get('a', () => Promise.resolve({ v: 2 }));
+    assert.deepEqual(await cache.peek('a', () => Promise.resolve({ v: 3 })), { v: 2 });
+  });
+
   it(`holds at most ${REFERENCE_ENTRIES_CACHED_MAX} entries, dropping the oldest`, async () => {
     const cache = new ReferenceCache(() => 0);
     for (let i = 0; i <= REFERENCE_ENTRIES_CACHED_MAX; i += 1) await cache.get(`k${i}`, () => Promise.resolve({ v: i }));

@@ -57,3 +57,9 @@ export const DECLARATION_FIELDS_PER_ROW_MAX = 64;
 
 /** Tolerance on billed seconds in a reconciliation: up to an hour (the coarsest billing increment); more would hide real disagreements. */
 export const RECONCILIATION_TOLERANCE_S_MAX = 3_600;
+
+/**
+ * Announcement texts kept composed, one per tariff version and locale (the cap's line is added at
+ * each quote): a server announces a few versions per offer; bounded so memory is too.
+ */
+export const ANNOUNCEMENTS_CACHED_MAX = 1_024;

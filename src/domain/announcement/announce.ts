@@ -3,6 +3,7 @@
  * every tariff component in plain words, tax included, in fr-FR or en, and the hash of the text.
  * The consent carries that hash back, proving which words the user accepted.
  */
+import { ANNOUNCEMENTS_CACHED_MAX } from '../limits.ts';
 import { formatMoney, type Locale, type Money } from '../money/index.ts';
 import { sha256Hex, type Band, type Tariff, type Tier } from '../tariff/index.ts';
 import { WORDING, type Wording } from './wording.ts';
@@ -81,6 +82,21 @@ function tierLines(tariff: Tariff, locale: Locale): string[] {
  * // "Tarif de l'assistance, prix TTC (TVA 20 % incluse) :"
  */
 export function announce(tariff: Tariff, locale: Locale, cap?: Money): Announcement {
+  const { before, after } = tariffLines(tariff, locale);
+  const lines = cap === undefined ? [...before, ...after] : [...before, WORDING[locale].cap(formatMoney(cap, locale)), ...after];
+  const text = lines.join('\n');
+  return { locale, tariffHash: tariff.hash, lines, text, hash: `sha256:${sha256Hex(text)}` };
+}
+
+/**
+ * The lines of the tariff itself, before and after the cap's line. A tariff version is identified
+ * by its hash (of its canonical JSON), so they are composed once per version and locale (~0.1 ms,
+ * most of it Intl formatting): every quote of an offer announces the same tariff.
+ */
+function tariffLines(tariff: Tariff, locale: Locale): { readonly before: readonly string[]; readonly after: readonly string[] } {
+  const key = `${tariff.hash} ${locale}`;
+  const known = composedLines.get(key);
+  if (known !== undefined) return known;
   const words = WORDING[locale];
   const money = (amount: Money): string => formatMoney(ttc(tariff, amount), locale);
   const vat = new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 4 }).format(tariff.vatRate.toString() as unknown as number);
@@ -98,10 +114,12 @@ export function announce(tariff: Tariff, locale: Locale, cap?: Money): Announcem
     const amount = money(tariff.maxCost.amount);
     lines.push(tariff.maxCost.strategy === 'disconnect' ? words.maxCostDisconnect(amount) : words.maxCostFree(amount));
   }
-  if (cap !== undefined) lines.push(words.cap(formatMoney(cap, locale)));
-  lines.push(words.waiting, tariff.holdBilled ? words.holdBilled : words.holdFree, words.quit);
-  const text = lines.join('\n');
-  return { locale, tariffHash: tariff.hash, lines, text, hash: `sha256:${sha256Hex(text)}` };
+  const composed = { before: lines, after: [words.waiting, tariff.holdBilled ? words.holdBilled : words.holdFree, words.quit] };
+  if (composedLines.size >= ANNOUNCEMENTS_CACHED_MAX) composedLines.delete(composedLines.keys().next().value as string);
+  composedLines.set(key, composed);
+  return composed;
 }
+
+const composedLines = new Map<string, { readonly before: readonly string[]; readonly after: readonly string[] }>();
 
 

@@ -45,5 +45,8 @@ describe('announcement: every tariff component in plain words', () => {
     assert.notEqual(announce(paliers, 'fr-FR', Money.of('12.00', 'EUR')).hash, a.hash);
     assert.notEqual(announce(paliers, 'en', Money.of('10.00', 'EUR')).hash, a.hash);
     assert.notEqual(announce(fixtureTariff('kiosque-3617'), 'fr-FR', Money.of('10.00', 'EUR')).hash, a.hash);
+    const uncapped = announce(paliers, 'fr-FR');
+    assert.equal(uncapped.lines.length, a.lines.length - 1, 'without a cap, no cap line (the tariff lines are composed once and shared)');
+    assert.ok(!uncapped.lines.some((line) => line.startsWith('Votre plafond')));
   });
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { DateTime } from 'luxon';
 import { periodBounds, periodOf } from '../../../src/domain/index.ts';
 
 const ms = (iso: string): number => Date.parse(iso);
@@ -30,5 +31,17 @@ describe('billing periods: calendar months in the billing carrier\'s time zone',
       assert.equal(periodOf(startMs, zone), periodOf(instantMs, zone));
       assert.notEqual(periodOf(endMs, zone), periodOf(instantMs, zone));
     }), { numRuns: 1000 });
+  });
+
+  it('the remembered current period never answers for an instant outside it: probes around both bounds after priming, against luxon', () => {
+    const zones = ['Europe/Paris', 'America/New_York', 'Asia/Kolkata', 'UTC'];
+    const direct = (instantMs: number, zone: string): string => DateTime.fromMillis(instantMs, { zone }).toFormat('yyyy-MM');
+    fc.assert(fc.property(fc.integer({ min: ms('2020-01-01T00:00:00Z'), max: ms('2035-01-01T00:00:00Z') }), fc.constantFrom(...zones), (instantMs, zone) => {
+      const { startMs, endMs } = periodBounds(direct(instantMs, zone), zone);
+      periodOf(instantMs, zone);
+      for (const probe of [instantMs, startMs - 1, startMs, instantMs, endMs - 1, endMs, instantMs, endMs + 1]) {
+        assert.equal(periodOf(probe, zone), direct(probe, zone), `${new Date(probe).toISOString()} in ${zone}`);
+      }
+    }), { numRuns: 500 });
   });
 });

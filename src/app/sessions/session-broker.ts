@@ -70,6 +70,11 @@ export class SessionBroker {
     return this.running.size;
   }
 
+  /** A session being run now, as it stands (its state is saved before it changes here); null when it is not running: read the store. */
+  runningSession(sessionId: string): Session | null {
+    return this.running.get(sessionId)?.session ?? null;
+  }
+
   eligibility(offerId: string, subscriberId: string): Promise<Result<Eligibility, NotFound | Ineligible>> {
     return checkEligibility(this.deps.store, offerId, subscriberId, this.deps.clock.nowMs());
   }
@@ -184,10 +189,11 @@ export class SessionBroker {
   /**
    * A session with its live metered time and amount: rate() of the metered time up to now, or up
    * to the last proof of life when that is older (what would be billed if it stopped now).
+   * `closed`: the session as `end` returned it, which need not be read again.
    */
-  async view(sessionId: string): Promise<SessionView | null> {
+  async view(sessionId: string, closed?: Session): Promise<SessionView | null> {
     const live = this.running.get(sessionId);
-    const session = live?.session ?? (await this.deps.store.getSession(sessionId));
+    const session = live?.session ?? closed ?? (await this.deps.store.getSession(sessionId));
     if (session === null) return null;
     if (session.status === 'rated' || session.status === 'ended') {
       const charge = session.chargeId === null ? null : await this.deps.store.getCharge(session.chargeId);

@@ -20,7 +20,8 @@ export function unwrap<T, E extends ProblemCode>(result: Result<T, E>): T {
 }
 
 export async function sessionInScope(deps: HttpDeps, principal: Principal, sessionId: string): Promise<Session> {
-  const session = await deps.store.getSession(sessionId);
+  // A running session is in memory, and who may see it (its id, its merchant) never changes.
+  const session = deps.broker.runningSession(sessionId) ?? await deps.store.getSession(sessionId);
   if (session === null) throw new ProblemError('session_not_found');
   const visible = principal.kind === 'user' ? principal.sessionId === session.id
     : principal.kind === 'merchant' ? principal.merchantId === session.merchantId

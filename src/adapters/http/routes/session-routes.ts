@@ -1,6 +1,6 @@
 /** Quotes, consent and the session lifecycle: the routes a merchant site, its advisors and the user's widget call. */
 import { type SessionView } from '../../../app/index.ts';
-import { type EndReason, Money } from '../../../domain/index.ts';
+import { type EndReason, Money, type Session } from '../../../domain/index.ts';
 import { ProblemError } from '../problem.ts';
 import { defineRoute, type Route } from '../route.ts';
 import {
@@ -10,8 +10,8 @@ import { pageJson, quoteJson, quoteView, ratingJson, ratingView, sessionJson, se
 import { type HttpDeps, offerInScope, sessionInScope, subscriberInScope, unwrap } from './scope.ts';
 import { PAGE_SIZE_DEFAULT } from '../../../app/index.ts';
 
-async function viewOf(deps: HttpDeps, sessionId: string): Promise<SessionView> {
-  const view = await deps.broker.view(sessionId);
+async function viewOf(deps: HttpDeps, sessionId: string, closed?: Session): Promise<SessionView> {
+  const view = await deps.broker.view(sessionId, closed);
   if (view === null) throw new ProblemError('session_not_found');
   return view;
 }
@@ -126,8 +126,8 @@ function sessionSideRoutes(deps: HttpDeps): Route[] {
       handle: async ({ principal, params }) => {
         await sessionInScope(deps, principal, params.id);
         const reason: EndReason = principal.kind === 'user' ? 'user' : principal.kind === 'merchant' ? 'advisor' : 'operator';
-        unwrap(await deps.broker.end(params.id, reason));
-        return { status: 200, body: sessionView(await viewOf(deps, params.id)) };
+        const ended = unwrap(await deps.broker.end(params.id, reason));
+        return { status: 200, body: sessionView(await viewOf(deps, params.id, ended)) };
       },
     }),
     defineRoute({

@@ -2,7 +2,8 @@
  * Who is calling. Credentials are bearer secrets: API keys (`pk_…`, role operator or merchant,
  * scoped to one carrier or merchant), a session's user token (`ust_…`, that session only) and a
  * quote token (`qtk_…`, consent to that quote only). Only SHA-256 hashes are stored; API keys are
- * cached in memory once found.
+ * cached in memory once found (for a minute: a key can be revoked), tokens for as long as the
+ * bound allows (what a token names never changes).
  */
 import type { Store } from '../../app/index.ts';
 import { sha256Hex } from '../../domain/index.ts';
@@ -35,21 +36,31 @@ export function bearerSecret(header: string | undefined): string | null {
 /** API keys found are cached this long: a revoked key stops working within a minute. */
 const API_KEY_CACHE_MS = 60_000;
 
+/**
+ * Quote and user tokens found, kept (the most recent ones): a token names its quote or session
+ * for ever (neither is deleted, and a token is never reassigned), so what was found stays true.
+ * The bound keeps memory in check; one found again after being dropped is read again.
+ */
+const TOKEN_PRINCIPALS_CACHED_MAX = 50_000;
+
 export class Authenticator {
   private readonly apiKeys = new Map<string, { principal: Principal; cachedAtMs: number }>();
+  private readonly tokens = new Map<string, Principal>();
 
   constructor(private readonly store: Store, private readonly nowMs: () => number = Date.now) {}
 
   /** The principal of a bearer secret, or null when it names nobody (or a revoked key). */
   async authenticate(secret: string): Promise<Principal | null> {
     const hash = sha256Hex(secret);
-    if (secret.startsWith('qtk_')) {
-      const quote = await this.store.findQuoteByTokenHash(hash);
-      return quote === null ? null : { kind: 'quote', quoteId: quote.id, tokenHash: hash };
-    }
-    if (secret.startsWith('ust_')) {
-      const session = await this.store.findSessionByUserTokenHash(hash);
-      return session === null ? null : { kind: 'user', sessionId: session.id };
+    if (secret.startsWith('qtk_') || secret.startsWith('ust_')) {
+      const known = this.tokens.get(hash);
+      if (known !== undefined) return known;
+      const principal = await this.tokenPrincipal(secret, hash);
+      if (principal !== null) {
+        if (this.tokens.size >= TOKEN_PRINCIPALS_CACHED_MAX) this.tokens.delete(this.tokens.keys().next().value as string);
+        this.tokens.set(hash, principal);
+      }
+      return principal;
     }
     const cached = this.apiKeys.get(hash);
     if (cached !== undefined && this.nowMs() - cached.cachedAtMs < API_KEY_CACHE_MS) return cached.principal;
@@ -59,5 +70,14 @@ export class Authenticator {
     if (principal === null) this.apiKeys.delete(hash);
     else this.apiKeys.set(hash, { principal, cachedAtMs: this.nowMs() });
     return principal;
+  }
+
+  private async tokenPrincipal(secret: string, hash: string): Promise<Principal | null> {
+    if (secret.startsWith('qtk_')) {
+      const quote = await this.store.findQuoteByTokenHash(hash);
+      return quote === null ? null : { kind: 'quote', quoteId: quote.id, tokenHash: hash };
+    }
+    const session = await this.store.findSessionByUserTokenHash(hash);
+    return session === null ? null : { kind: 'user', sessionId: session.id };
   }
 }

@@ -4,7 +4,7 @@
  * in one transaction; nothing is metered until the advisor connects.
  */
 import {
-  type Consent, err, type Money, ok, type Result, type Session, sha256Hex,
+  type Consent, err, type Money, ok, type Quote, type Result, type Session, sha256Hex,
 } from '../../domain/index.ts';
 import type { IdGenerator, Secrets, Store } from '../ports/index.ts';
 import type { ConsentError, NotFound } from './broker-errors.ts';
@@ -12,6 +12,8 @@ import { firstBillableStep } from './quote-offer.ts';
 
 export interface ConsentInput {
   readonly quoteId: string;
+  /** The quote, when the caller has just read it (a quote never changes once issued): not read again. */
+  readonly quote?: Quote;
   /** The hash of the announcement text the user was shown. */
   readonly announcementHash: string;
   readonly cap: Money;
@@ -31,7 +33,7 @@ interface ConsentDeps {
  * records, and the record itself refuses a quote already consented to (`quote_used`).
  */
 export async function consentToQuote(deps: ConsentDeps, input: ConsentInput, nowMs: number): Promise<Result<{ session: Session; userToken: string }, NotFound | ConsentError>> {
-  const quote = await deps.store.getQuote(input.quoteId);
+  const quote = input.quote?.id === input.quoteId ? input.quote : await deps.store.getQuote(input.quoteId);
   if (quote === null) return err('quote_not_found');
   if (nowMs >= quote.expiresAtMs) return err('quote_expired');
   if (input.announcementHash !== quote.announcementHash) return err('announcement_mismatch');

@@ -55,7 +55,7 @@ export function sessionRoutes(deps: HttpDeps): Route[] {
           : principal.kind === 'merchant' && (await deps.store.getOffer(quote.offerId))?.merchantId === principal.merchantId);
         if (quote === null || !allowed) throw new ProblemError('quote_not_found');
         const consented = unwrap(await deps.broker.consent({
-          quoteId: quote.id, announcementHash: body.announcementHash, cap: Money.of(body.cap, quote.currency), channel: body.channel, clientIp, userAgent,
+          quoteId: quote.id, quote, announcementHash: body.announcementHash, cap: Money.of(body.cap, quote.currency), channel: body.channel, clientIp, userAgent,
         }));
         return { status: 201, body: { ...sessionView(await viewOf(deps, consented.session.id)), userToken: consented.userToken } };
       },

@@ -1,0 +1,61 @@
+/**
+ * The authenticator (src/adapters/http/principal.ts), on SQLite and PostgreSQL, over the real
+ * store of a running server: a quote or user token found is kept (what it names never changes),
+ * so a widget's repeated calls read its row once; a token that names nothing is looked up every
+ * time (it may be a typo now and never valid, but nothing about it is remembered). The store is
+ * the server's own; the test only counts the token lookups that reach it.
+ */
+import assert from 'node:assert/strict';
+import { after, before, it } from 'node:test';
+import { Authenticator } from '../../../src/adapters/http/principal.ts';
+import type { Store } from '../../../src/app/index.ts';
+import { sha256Hex } from '../../../src/domain/index.ts';
+import { describeEachDatabase } from '../../support/databases.ts';
+import { type HttpHarness, startHarness } from '../../support/http-harness.ts';
+
+/** Tuesday 2026-10-06, 10:00 in Paris. */
+const START_MS = Date.parse('2026-10-06T08:00:00Z');
+
+describeEachDatabase('authenticator: tokens found are kept, tokens not found are not', ({ target }) => {
+  let h: HttpHarness;
+  before(async () => { h = await startHarness(target().config(), START_MS); });
+  after(async () => { await h.server.stop(); });
+
+  /** The server's store, with its token lookups counted. */
+  function countingStore(): { store: Store; lookups: () => number } {
+    let lookups = 0;
+    const real = h.server.storage.store;
+    const store: Store = Object.create(real) as Store;
+    Object.assign(store, {
+      findQuoteByTokenHash: (hash: string) => { lookups += 1; return real.findQuoteByTokenHash(hash); },
+      findSessionByUserTokenHash: (hash: string) => { lookups += 1; return real.findSessionByUserTokenHash(hash); },
+    });
+    return { store, lookups: () => lookups };
+  }
+
+  it('a quote token and a user token are read once, then answered from memory; an unknown token is read each time', async () => {
+    const merchant = h.key('mer_depannage_pc');
+    const quote = await h.call('POST', '/v1/quotes', { token: merchant, body: { offerId: 'off_windows_help', subscriberId: h.subscriber('Alice') } });
+    assert.equal(quote.status, 201, quote.text);
+    const consent = await h.call('POST', '/v1/sessions', {
+      token: quote.body.quoteToken as string, body: { quoteId: quote.body.id, announcementHash: quote.body.announcement.hash, cap: '5.00', accepted: true },
+    });
+    assert.equal(consent.status, 201, consent.text);
+
+    const { store, lookups } = countingStore();
+    const authenticator = new Authenticator(store);
+    const quoteToken = quote.body.quoteToken as string;
+    const quotePrincipal = { kind: 'quote', quoteId: quote.body.id as string, tokenHash: sha256Hex(quoteToken) };
+    assert.deepEqual(await authenticator.authenticate(quoteToken), quotePrincipal);
+    assert.deepEqual(await authenticator.authenticate(quoteToken), quotePrincipal);
+    assert.equal(lookups(), 1, 'the quote token was read once');
+    const user = { kind: 'user', sessionId: consent.body.id as string };
+    assert.deepEqual(await authenticator.authenticate(consent.body.userToken as string), user);
+    assert.deepEqual(await authenticator.authenticate(consent.body.userToken as string), user);
+    assert.equal(lookups(), 2, 'the user token was read once');
+    const unknown = `ust_${'x'.repeat(40)}`;
+    assert.equal(await authenticator.authenticate(unknown), null);
+    assert.equal(await authenticator.authenticate(unknown), null);
+    assert.equal(lookups(), 4, 'a token that names nothing is read every time');
+  });
+});

@@ -69,8 +69,12 @@ function idempotencyKeyOf(req: Request): string {
   return key;
 }
 
-function send(res: Response, reply: Reply): void {
+function setReplyHeaders(res: Response, reply: Reply): void {
   for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
+}
+
+function send(res: Response, reply: Reply): void {
+  setReplyHeaders(res, reply);
   res.status(reply.status).type(reply.raw?.contentType ?? 'application/json').send(reply.raw?.text ?? JSON.stringify(reply.body));
 }
 
@@ -149,7 +153,7 @@ async function idempotent(deps: BindDeps, req: Request, res: Response, principal
     const reply = await work();
     const body = reply.raw?.text ?? JSON.stringify(reply.body);
     await deps.store.completeIdempotent(principal, key, { status: reply.status, body }, deps.nowMs());
-    for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
+    setReplyHeaders(res, reply);
     sendPosted(res, reply.status, reply.raw?.contentType ?? 'application/json', body);
   } catch (error) {
     if (error instanceof ProblemError && error.code !== 'internal_error' && error.code !== 'rate_limited') {

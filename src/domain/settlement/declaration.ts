@@ -118,7 +118,7 @@ export function parseDeclaredLine(row: readonly string[], line: number, layout: 
   const secondsOk = SECONDS.test(seconds);
   if (chargeOk && sessionOk && secondsOk && startMs !== null && amount.ok && (chargeText !== '' || sessionText !== '')) {
     return ok({
-      line, chargeId: chargeText === '' ? null : chargeText, sessionId: sessionText === '' ? null : sessionText, startMs, billedSeconds: Number(seconds), amountMinor: amount.value,
+      line, chargeId: chargeText === '' ? null : chargeText, sessionId: sessionText === '' ? null : sessionText, startMs, billedSeconds: Number.parseInt(seconds, 10), amountMinor: amount.value,
     });
   }
   const errors: LineError[] = [];

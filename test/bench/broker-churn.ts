@@ -14,9 +14,10 @@
  * The rate counts the flows completed in a 10 s window after a 3 s warm-up; the flows still running
  * then are finished before the check: as many rated sessions as flows, a charge per flow with the
  * amounts the clients were shown, every hold posted, and `verifyLedger` clean. A second round on
- * the same server runs with synchronous = FULL (PALIER_SQLITE_SYNCHRONOUS=FULL): a flow makes 12
- * commits (each POST claims and completes its idempotency record in commits of their own, around
- * the one of its change), and FULL waits for the disk at each. Beside the wall-clock rate, the
+ * the same server runs with synchronous = FULL (PALIER_SQLITE_SYNCHRONOUS=FULL): a flow makes 8
+ * commits (each POST's change, shared with others in the group commit, then its idempotency record
+ * in a commit of its own; the claim in flight is held in memory on SQLite), and FULL waits for the
+ * disk at each. Beside the wall-clock rate, the
  * server thread's own CPU per flow is read from /proc, which other processes do not inflate.
  */
 import { loadavg } from 'node:os';

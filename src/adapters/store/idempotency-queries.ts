@@ -1,7 +1,12 @@
 /**
- * Idempotency records (IETF Idempotency-Key draft): one row per (principal, key), claimed before
- * the request runs and completed with its response. The claim is an INSERT that does nothing on a
- * duplicate key, so two concurrent requests with one key can never both start.
+ * Idempotency records (IETF Idempotency-Key draft): one row per (principal, key) with the hash of
+ * its request and, once completed, its response. Two ways to hold the claim while the request runs:
+ * - in the database (PostgreSQL, which several processes may share): the claim is an INSERT that
+ *   does nothing on a duplicate key, so two concurrent requests with one key can never both start,
+ *   whichever process they reach; completing it is an UPDATE.
+ * - in the process (SQLite, which one server process writes: docs/operations.md): `InProcessClaims`
+ *   keeps the claims in flight in memory and writes the record once, completed — one commit a
+ *   request instead of two. A claim dies with its process, as a database claim would be purged.
  */
 import type { Kysely, Selectable } from 'kysely';
 import { IDEMPOTENCY_IN_PROGRESS_TTL_MS, IDEMPOTENCY_RECORD_TTL_MS } from '../../app/limits.ts';
@@ -29,6 +34,19 @@ const complete = prepared<RecordKey & { status: number; body: string; atMs: numb
   .set({ status: 'completed', response_status: arg('status'), response_body: arg('body'), completed_at_ms: arg('atMs') })
   .where('principal', '=', arg('principal')).where('key', '=', arg('key')).where('status', '=', 'in_progress'));
 
+/** What a stored record answers to a request with `requestHash`. */
+function outcomeOf(row: Selectable<IdempotencyRecordsTable>, requestHash: string): IdempotencyBegin {
+  if (row.request_hash !== requestHash) return { outcome: 'mismatch' };
+  if (row.status !== 'completed' || row.response_status === null || row.response_body === null) return { outcome: 'in_progress' };
+  return { outcome: 'replay', response: { status: asNumber(row.response_status), body: row.response_body } };
+}
+
+/** A claim in progress longer than IDEMPOTENCY_IN_PROGRESS_TTL_MS: its request died with its process. */
+const isDead = (createdAtMs: number, nowMs: number): boolean => createdAtMs < nowMs - IDEMPOTENCY_IN_PROGRESS_TTL_MS;
+
+const deleteDeadClaim = (db: Db, principal: string, key: string, createdAtMs: Selectable<IdempotencyRecordsTable>['created_at_ms']) => db.deleteFrom('idempotency_records')
+  .where('principal', '=', principal).where('key', '=', key).where('status', '=', 'in_progress').where('created_at_ms', '=', createdAtMs).execute();
+
 export async function beginIdempotent(db: Db, principal: string, key: string, requestHash: string, atMs: number): Promise<IdempotencyBegin> {
   for (let attempt = 0; attempt < CLAIM_ATTEMPTS_MAX; attempt += 1) {
     const inserted = await claim.execute(db, { principal, key, requestHash, atMs });
@@ -36,15 +54,12 @@ export async function beginIdempotent(db: Db, principal: string, key: string, re
     const row = await recordOf.first(db, { principal, key });
     // Abandoned or purged since our insert: claim again.
     if (row === undefined) continue;
-    if (row.status === 'in_progress' && asNumber(row.created_at_ms) < atMs - IDEMPOTENCY_IN_PROGRESS_TTL_MS) {
+    if (row.status === 'in_progress' && isDead(asNumber(row.created_at_ms), atMs)) {
       // A claim whose request died with its process: forget it and claim again.
-      await db.deleteFrom('idempotency_records').where('principal', '=', principal).where('key', '=', key)
-        .where('status', '=', 'in_progress').where('created_at_ms', '=', row.created_at_ms).execute();
+      await deleteDeadClaim(db, principal, key, row.created_at_ms);
       continue;
     }
-    if (row.request_hash !== requestHash) return { outcome: 'mismatch' };
-    if (row.status !== 'completed' || row.response_status === null || row.response_body === null) return { outcome: 'in_progress' };
-    return { outcome: 'replay', response: { status: asNumber(row.response_status), body: row.response_body } };
+    return outcomeOf(row, requestHash);
   }
   return { outcome: 'in_progress' };
 }
@@ -68,3 +83,76 @@ export async function purgeIdempotent(db: Db, nowMs: number): Promise<number> {
     .where('created_at_ms', '<', nowMs - IDEMPOTENCY_IN_PROGRESS_TTL_MS).executeTakeFirst();
   return asNumber(completed.numDeletedRows) + asNumber(stale.numDeletedRows);
 }
+
+const insertCompleted = prepared<RecordKey & { requestHash: string; status: number; body: string; createdAtMs: number; atMs: number }, never>((db, arg) => db
+  .insertInto('idempotency_records').values({
+    principal: arg('principal'), key: arg('key'), request_hash: arg('requestHash'), status: 'completed', response_status: arg('status'),
+    response_body: arg('body'), created_at_ms: arg('createdAtMs'), completed_at_ms: arg('atMs'),
+  }).onConflict((oc) => oc.columns(['principal', 'key']).doNothing()));
+
+interface Claim {
+  readonly requestHash: string;
+  readonly atMs: number;
+}
+
+/**
+ * The claims in flight of the one process writing a SQLite database: same answers as the claims in
+ * the database above, without their commits. Claiming reads the stored record (a completed one
+ * replays) and, when there is none, notes the claim in memory; completing writes the record,
+ * completed, and only then forgets the claim, so a retry always finds one or the other. A claim
+ * in flight longer than IDEMPOTENCY_IN_PROGRESS_TTL_MS is treated as dead, as in the database.
+ */
+export class InProcessClaims {
+  private readonly claims = new Map<string, Claim>();
+
+  async begin(db: Db, principal: string, key: string, requestHash: string, atMs: number): Promise<IdempotencyBegin> {
+    const id = claimId(principal, key);
+    const running = this.live(id, atMs);
+    if (running !== undefined) return running.requestHash === requestHash ? { outcome: 'in_progress' } : { outcome: 'mismatch' };
+    const row = await recordOf.first(db, { principal, key });
+    if (row !== undefined) {
+      // In progress only if written by a version that claimed in the database: dead, or still running.
+      if (row.status !== 'in_progress' || !isDead(asNumber(row.created_at_ms), atMs)) return outcomeOf(row, requestHash);
+      await deleteDeadClaim(db, principal, key, row.created_at_ms);
+    }
+    // Another request with this key may have claimed it while the record was read.
+    const claimed = this.live(id, atMs);
+    if (claimed !== undefined) return claimed.requestHash === requestHash ? { outcome: 'in_progress' } : { outcome: 'mismatch' };
+    this.claims.set(id, { requestHash, atMs });
+    return { outcome: 'started' };
+  }
+
+  async complete(db: Db, principal: string, key: string, response: IdempotentResponse, atMs: number): Promise<void> {
+    const id = claimId(principal, key);
+    const claim = this.claims.get(id);
+    if (claim === undefined) return;
+    await insertCompleted.execute(db, { principal, key, requestHash: claim.requestHash, status: response.status, body: response.body, createdAtMs: claim.atMs, atMs });
+    if (this.claims.get(id) === claim) this.claims.delete(id);
+  }
+
+  abandon(principal: string, key: string): void {
+    this.claims.delete(claimId(principal, key));
+  }
+
+  /** Forgets the claims dead at `nowMs`; returns how many. */
+  purge(nowMs: number): number {
+    let purged = 0;
+    for (const [id, claim] of this.claims) {
+      if (!isDead(claim.atMs, nowMs)) continue;
+      this.claims.delete(id);
+      purged += 1;
+    }
+    return purged;
+  }
+
+  /** The claim of `id` still alive at `atMs`; a dead one is forgotten. */
+  private live(id: string, atMs: number): Claim | undefined {
+    const claim = this.claims.get(id);
+    if (claim === undefined || !isDead(claim.atMs, atMs)) return claim;
+    this.claims.delete(id);
+    return undefined;
+  }
+}
+
+/** A map key for (principal, key), unambiguous: an Idempotency-Key never holds a newline (printable ASCII only, bind-route.ts). */
+const claimId = (principal: string, key: string): string => `${principal}\n${key}`;

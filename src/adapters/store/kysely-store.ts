@@ -31,6 +31,18 @@ import type { Database } from './tables.ts';
 /** One commit queue per database handle, shared by every store opened on it. */
 const groupCommits = new WeakMap<Kysely<Database>, GroupCommit>();
 
+/** The idempotency claims in flight of each SQLite handle (idempotency-queries.ts); PostgreSQL keeps them in the database. */
+const inProcessClaims = new WeakMap<Kysely<Database>, idempotency.InProcessClaims>();
+
+function inProcessClaimsOf(db: Kysely<Database>): idempotency.InProcessClaims {
+  let found = inProcessClaims.get(db);
+  if (found === undefined) {
+    found = new idempotency.InProcessClaims();
+    inProcessClaims.set(db, found);
+  }
+  return found;
+}
+
 function groupCommitOf(db: Kysely<Database>, dialect: DialectName): GroupCommit {
   let found = groupCommits.get(db);
   if (found === undefined) {
@@ -144,13 +156,21 @@ export class KyselyStore implements Store {
   lockCharge(id: string) { return charges.lockCharge(this.db, this.dialect, id); }
 
   beginIdempotent(principal: string, key: string, requestHash: string, atMs: number) {
+    if (this.dialect === 'sqlite') return inProcessClaimsOf(this.db).begin(this.db, principal, key, requestHash, atMs);
     return idempotency.beginIdempotent(this.db, principal, key, requestHash, atMs);
   }
   completeIdempotent(principal: string, key: string, response: IdempotentResponse, atMs: number) {
+    if (this.dialect === 'sqlite') return inProcessClaimsOf(this.db).complete(this.db, principal, key, response, atMs);
     return idempotency.completeIdempotent(this.db, principal, key, response, atMs);
   }
-  abandonIdempotent(principal: string, key: string) { return idempotency.abandonIdempotent(this.db, principal, key); }
-  purgeIdempotent(nowMs: number) { return idempotency.purgeIdempotent(this.db, nowMs); }
+  async abandonIdempotent(principal: string, key: string) {
+    if (this.dialect === 'sqlite') inProcessClaimsOf(this.db).abandon(principal, key);
+    else await idempotency.abandonIdempotent(this.db, principal, key);
+  }
+  async purgeIdempotent(nowMs: number) {
+    const claims = this.dialect === 'sqlite' ? inProcessClaimsOf(this.db).purge(nowMs) : 0;
+    return claims + await idempotency.purgeIdempotent(this.db, nowMs);
+  }
 
   insertQuote(quote: Quote) { return sessions.insertQuote(this.db, quote); }
   getQuote(id: string) { return sessions.getQuote(this.db, 'id', id); }

@@ -8,6 +8,7 @@ import type { SchemaDialect } from './001-initial.ts';
 import * as m002 from './002-session-tokens.ts';
 import * as m003 from './003-quote-token-index.ts';
 import * as m004 from './004-settlement.ts';
+import * as m005 from './005-idempotency-purge.ts';
 
 export type { SchemaDialect };
 
@@ -20,4 +21,5 @@ export const MIGRATIONS: Readonly<Record<string, SchemaMigration>> = {
   '002-session-tokens': m002,
   '003-quote-token-index': m003,
   '004-settlement': m004,
+  '005-idempotency-purge': m005,
 };

@@ -6,7 +6,7 @@
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:http';
 import pino, { type DestinationStream, type Logger } from 'pino';
-import { type Clock, type LiveFeed, type Scheduler, SessionBroker } from './app/index.ts';
+import { type Clock, IdempotencyPurge, type LiveFeed, type Scheduler, SessionBroker } from './app/index.ts';
 import { RealtimeScheduler, SystemClock } from './adapters/clock/index.ts';
 import { createApp, Metrics } from './adapters/http/index.ts';
 import { Authenticator } from './adapters/http/principal.ts';
@@ -84,13 +84,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const scheduler = options.time?.scheduler ?? realtime ?? new RealtimeScheduler(clock);
   const hub = new LiveHub();
   const feeds: LiveFeed[] = [hub, ...(options.feeds ?? [])];
+  const background = (work: Promise<unknown>): void => {
+    options.time?.track?.(work);
+    work.catch((error: unknown) => { logger.error({ err: error }, 'background work failed'); });
+  };
   const broker = new SessionBroker({
     store: storage.store, clock, scheduler, ids: ulidGenerator(() => clock.nowMs()), secrets: randomSecrets,
     feed: { publish: (event) => { metrics?.observe(event); for (const feed of feeds) feed.publish(event); } },
-    background: (work) => {
-      options.time?.track?.(work);
-      work.catch((error: unknown) => { logger.error({ err: error }, 'background work failed'); });
-    },
+    background,
     config: { livenessGraceMs: options.livenessGraceMs ?? LIVENESS_GRACE_MS_DEFAULT },
   });
   metrics = new Metrics(() => broker.runningCount);
@@ -101,6 +102,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   const recovered = await broker.start();
   logger.info(recovered, 'sessions recovered');
+  const purge = new IdempotencyPurge({
+    store: storage.store, clock, scheduler, background,
+    purged: (count) => { if (count > 0) logger.info({ count }, 'idempotency records purged'); },
+  });
+  purge.start();
   const http = createServer(app);
   const stopLive = attachLiveServer(http, {
     broker, store: storage.store, clock, hub, authenticator: new Authenticator(storage.store), allowedOrigins: originAllowlist(options.allowedOrigins ?? []),
@@ -124,6 +130,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       const timeout = setTimeout(() => { http.closeAllConnections(); }, SHUTDOWN_GRACE_MS);
       await closed;
       clearTimeout(timeout);
+      await purge.stop();
       await broker.shutdown();
       realtime?.stop();
       await storage.close();

@@ -2,6 +2,7 @@
 export * from './limits.ts';
 export type * from './ports/index.ts';
 export { buildCharge, type ChargeInput } from './billing/build-charge.ts';
+export { IdempotencyPurge, type IdempotencyPurgeDeps } from './idempotency-purge.ts';
 export { BROKER_ERROR_PRECEDENCE, type BrokerError } from './sessions/broker-errors.ts';
 export { type ConsentInput } from './sessions/consent.ts';
 export { type Eligibility, type QuoteResult } from './sessions/quote-offer.ts';

@@ -41,7 +41,7 @@ export async function benchmarkQueries(): Promise<void> {
       ['budget used this month', () => store.budgetUsage(subscriberId, '2026-12'),
         () => db.selectFrom('holds').select(['status', (eb) => eb.fn.sum('amount_minor').as('held'), (eb) => eb.fn.sum('posted_minor').as('posted')])
           .where('subscriber_id', '=', subscriberId).where('period', '=', '2026-12').where('status', 'in', ['pending', 'posted']).groupBy('status').execute()],
-      ['idempotency claim + completion', async (i) => {
+      ['idempotency claim + completion (the store: a read, the claim in memory, one insert; built: insert, then update)', async (i) => {
         await store.beginIdempotent('prn_bench', `prepared-${i}`, 'h', atMs);
         await store.completeIdempotent('prn_bench', `prepared-${i}`, { status: 200, body: '{}' }, atMs);
       }, async (i) => {

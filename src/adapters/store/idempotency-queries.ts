@@ -8,9 +8,11 @@
  *   keeps the claims in flight in memory and writes the record once, completed — one commit a
  *   request instead of two. A claim dies with its process, as a database claim would be purged.
  */
-import type { Kysely, Selectable } from 'kysely';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import type { Expression, ExpressionBuilder, Kysely, Selectable, SqlBool } from 'kysely';
 import { IDEMPOTENCY_IN_PROGRESS_TTL_MS, IDEMPOTENCY_RECORD_TTL_MS } from '../../app/limits.ts';
 import type { IdempotencyBegin, IdempotentResponse } from '../../app/ports/index.ts';
+import { IDEMPOTENCY_PURGED_PER_STATEMENT } from './limits.ts';
 import { asNumber } from './row-values.ts';
 import { prepared } from './prepared.ts';
 import type { Database, IdempotencyRecordsTable } from './tables.ts';
@@ -74,14 +76,48 @@ export async function abandonIdempotent(db: Db, principal: string, key: string):
 
 /**
  * Removes records completed more than IDEMPOTENCY_RECORD_TTL_MS before `nowMs`, and claims left in
- * progress longer than IDEMPOTENCY_IN_PROGRESS_TTL_MS (their process died); returns how many.
+ * progress longer than IDEMPOTENCY_IN_PROGRESS_TTL_MS (their process died); returns how many. In
+ * DELETEs of IDEMPOTENCY_PURGED_PER_STATEMENT rows at most, each committed alone, with the event
+ * loop let go between two: a day's backlog never holds the database (or, on SQLite, the loop) at
+ * once. Each DELETE takes the oldest of one status through the index on (status, created_at_ms),
+ * one range in creation order (a record is created before it completes): on PostgreSQL the rows a
+ * chunk removed stay in the index until vacuumed, and an ordered index scan marks them dead as it
+ * passes, so the next chunk does not read them again.
  */
 export async function purgeIdempotent(db: Db, nowMs: number): Promise<number> {
-  const completed = await db.deleteFrom('idempotency_records').where('status', '=', 'completed')
-    .where('completed_at_ms', '<', nowMs - IDEMPOTENCY_RECORD_TTL_MS).executeTakeFirst();
-  const stale = await db.deleteFrom('idempotency_records').where('status', '=', 'in_progress')
-    .where('created_at_ms', '<', nowMs - IDEMPOTENCY_IN_PROGRESS_TTL_MS).executeTakeFirst();
-  return asNumber(completed.numDeletedRows) + asNumber(stale.numDeletedRows);
+  const completedBeforeMs = nowMs - IDEMPOTENCY_RECORD_TTL_MS;
+  const completed = await purgeOldest(db, 'completed', completedBeforeMs, (eb) => eb('completed_at_ms', '<', completedBeforeMs));
+  const claims = await purgeOldest(db, 'in_progress', nowMs - IDEMPOTENCY_IN_PROGRESS_TTL_MS, null);
+  return completed + claims;
+}
+
+type RecordFilter = (eb: ExpressionBuilder<Database, 'idempotency_records'>) => Expression<SqlBool>;
+
+async function purgeOldest(db: Db, status: 'completed' | 'in_progress', createdBeforeMs: number, also: RecordFilter | null): Promise<number> {
+  let purged = 0;
+  for (;;) {
+    const deleted = await db.deleteFrom('idempotency_records')
+      .where((eb) => eb(eb.refTuple('principal', 'key'), 'in', eb.selectFrom('idempotency_records').select(['principal', 'key'])
+        .where('status', '=', status).where('created_at_ms', '<', createdBeforeMs).$if(also !== null, (query) => query.where(also as RecordFilter))
+        .orderBy('created_at_ms').limit(IDEMPOTENCY_PURGED_PER_STATEMENT).$asTuple('principal', 'key')))
+      .executeTakeFirst();
+    const rows = asNumber(deleted.numDeletedRows);
+    purged += rows;
+    if (rows < IDEMPOTENCY_PURGED_PER_STATEMENT) return purged;
+    await yieldToEventLoop();
+  }
+}
+
+/** The earliest instant a record kept now may be purged: each status's oldest creation plus its retention (the purge index answers both). */
+export async function nextIdempotentPurgeMs(db: Db): Promise<number | null> {
+  const oldest = (status: string) => db.selectFrom('idempotency_records').select((eb) => eb.fn.min('created_at_ms').as('created_at_ms'))
+    .where('status', '=', status).executeTakeFirst();
+  const [completed, inProgress] = await Promise.all([oldest('completed'), oldest('in_progress')]);
+  const due = [
+    ...(completed?.created_at_ms == null ? [] : [asNumber(completed.created_at_ms) + IDEMPOTENCY_RECORD_TTL_MS]),
+    ...(inProgress?.created_at_ms == null ? [] : [asNumber(inProgress.created_at_ms) + IDEMPOTENCY_IN_PROGRESS_TTL_MS]),
+  ];
+  return due.length === 0 ? null : Math.min(...due);
 }
 
 const insertCompleted = prepared<RecordKey & { requestHash: string; status: number; body: string; createdAtMs: number; atMs: number }, never>((db, arg) => db

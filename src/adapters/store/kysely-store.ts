@@ -171,6 +171,7 @@ export class KyselyStore implements Store {
     const claims = this.dialect === 'sqlite' ? inProcessClaimsOf(this.db).purge(nowMs) : 0;
     return claims + await idempotency.purgeIdempotent(this.db, nowMs);
   }
+  nextIdempotentPurgeMs() { return idempotency.nextIdempotentPurgeMs(this.db); }
 
   insertQuote(quote: Quote) { return sessions.insertQuote(this.db, quote); }
   getQuote(id: string) { return sessions.getQuote(this.db, 'id', id); }

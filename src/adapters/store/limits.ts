@@ -9,6 +9,12 @@ export const TARIFF_VERSIONS_CACHED_MAX = 256;
 /** Prepared SQLite statements kept: Palier issues a few dozen distinct queries; the bound stops a leak. */
 export const SQLITE_STATEMENTS_CACHED_MAX = 500;
 
+/**
+ * Idempotency records removed by one DELETE of a purge: a few milliseconds of SQLite's write lock
+ * (and of the event loop, better-sqlite3 being synchronous); the purge yields between two.
+ */
+export const IDEMPOTENCY_PURGED_PER_STATEMENT = 100;
+
 /** The server's WAL checkpoints: every 50 ms keeps the log short without a measurable cost. */
 export const SQLITE_CHECKPOINT_INTERVAL_MS = 50;
 

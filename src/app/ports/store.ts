@@ -123,6 +123,11 @@ export interface IdempotencyStore {
   abandonIdempotent(principal: string, key: string): Promise<void>;
   /** Removes records completed more than 24 h before `nowMs` and claims dead in progress; returns how many. */
   purgeIdempotent(nowMs: number): Promise<number>;
+  /**
+   * The earliest instant a record kept now may be purged (a lower bound: its creation plus its
+   * retention), or null when there is none — the purge job sleeps until then.
+   */
+  nextIdempotentPurgeMs(): Promise<number | null>;
 }
 
 /** A page of a listing, newest first; `nextCursor` fetches the following page. */

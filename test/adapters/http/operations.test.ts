@@ -1,7 +1,8 @@
 /**
  * Operations over real HTTP (issue 4 §2), on SQLite and PostgreSQL: the OpenAPI document lists
  * every route of the registry and the docs page serves; every request is logged with the id its
- * response shows, carries the security headers, and no secret reaches the logs; rate limits are per API key.
+ * response shows, carries the security headers, and no secret reaches the logs; rate limits are per API key;
+ * idempotency records are purged a day after.
  *
  * The server logs through the logger it uses in production (createLogger, secrets redacted), here
  * with a destination that keeps the lines.
@@ -10,6 +11,7 @@ import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { apiRoutes } from '../../../src/adapters/http/app.ts';
 import { RATE_LIMIT_KEY_BURST } from '../../../src/adapters/http/limits.ts';
+import { IDEMPOTENCY_PURGE_INTERVAL_MS, IDEMPOTENCY_RECORD_TTL_MS } from '../../../src/app/limits.ts';
 import { newApiSecret } from '../../../src/adapters/secrets/index.ts';
 import { hashApiKeySecret } from '../../../src/domain/index.ts';
 import { createLogger } from '../../../src/server.ts';
@@ -150,5 +152,26 @@ describeEachDatabase('operations over HTTP: OpenAPI, request logs, rate limits',
     assert.equal((await h.call('GET', '/v1/offers', { token: limited })).status, 429, 'still limited while the clock stands');
     await h.clock.advanceBy(1_000);
     assert.equal((await h.call('GET', '/v1/offers', { token: limited })).status, 200, 'refilled after Retry-After');
+  });
+
+  // Last: it moves the server's clock a day ahead.
+  it('idempotency records: a POST replays for 24 h; the server purges its record after (logged), and the key then runs a new request', async () => {
+    const merchant = h.key('mer_depannage_pc');
+    const quote = (): Promise<CallResult> => h.call('POST', '/v1/quotes', {
+      token: merchant, idempotencyKey: 'purged-after-a-day', body: { offerId: 'off_windows_help', subscriberId: h.subscriber('Bruno') },
+    });
+    const first = await quote();
+    assert.equal(first.status, 201, first.text);
+    await h.clock.advanceBy(IDEMPOTENCY_RECORD_TTL_MS);
+    const replay = await quote();
+    assert.equal(replay.headers.get('idempotent-replayed'), 'true', '24 h later: replayed');
+    assert.equal(replay.body.id, first.body.id);
+    await h.clock.advanceBy(2 * IDEMPOTENCY_PURGE_INTERVAL_MS);
+    const purges = records().filter((r) => r['msg'] === 'idempotency records purged');
+    assert.ok(purges.length > 0 && purges.every((r) => typeof r['count'] === 'number' && r['count'] > 0), JSON.stringify(purges));
+    const again = await quote();
+    assert.equal(again.status, 201, again.text);
+    assert.equal(again.headers.get('idempotent-replayed'), null, 'the record is gone: the key runs a new request');
+    assert.notEqual(again.body.id, first.body.id);
   });
 });

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { KyselyStore, type OpenDatabase, openDatabase } from '../../../src/adapters/store/index.ts';
+import { IDEMPOTENCY_PURGED_PER_STATEMENT } from '../../../src/adapters/store/limits.ts';
 import { IDEMPOTENCY_RECORD_TTL_MS } from '../../../src/app/limits.ts';
 import type { IdempotencyBegin, Store } from '../../../src/app/ports/index.ts';
 import { describeEachDatabase } from '../../support/databases.ts';
@@ -116,6 +117,20 @@ describeEachDatabase('idempotency: keys, request hashes and retention', ({ datab
       assert.deepEqual(await store.beginIdempotent('prn_purge', record.key, HASH_A, nowMs), expected, record.key);
     }
     assert.equal(await store.purgeIdempotent(nowMs), 0, 'a second purge finds nothing more');
+  });
+
+  it(`idempotency: a purge removes a backlog larger than one DELETE (${IDEMPOTENCY_PURGED_PER_STATEMENT} rows) in full, and nothing kept`, async () => {
+    const nowMs = T0_MS;
+    const oldMs = nowMs - 2 * IDEMPOTENCY_RECORD_TTL_MS;
+    const backlog = 2 * IDEMPOTENCY_PURGED_PER_STATEMENT + 345;
+    const record = (key: string, atMs: number) => ({
+      principal: 'prn_backlog', key, request_hash: HASH_A, status: 'completed', response_status: 201, response_body: CREATED.body, created_at_ms: atMs, completed_at_ms: atMs,
+    });
+    const rows = [...Array.from({ length: backlog }, (_, i) => record(`old-${i}`, oldMs)), ...Array.from({ length: 3 }, (_, i) => record(`recent-${i}`, nowMs - 60_000))];
+    for (let i = 0; i < rows.length; i += 500) await database().db.insertInto('idempotency_records').values(rows.slice(i, i + 500)).execute();
+    assert.equal(await store.purgeIdempotent(nowMs), backlog);
+    const left = await database().db.selectFrom('idempotency_records').select('key').where('principal', '=', 'prn_backlog').orderBy('key').execute();
+    assert.deepEqual(left.map((row) => row.key), ['recent-0', 'recent-1', 'recent-2']);
   });
 
   it(`idempotency: ${CLAIMS_PER_KEY} concurrent claims of one key (over ${POOLS} connection pools on PostgreSQL) yield exactly one started; the others are in progress or, with another hash, a mismatch`, async () => {

@@ -31,7 +31,11 @@ import type { Database } from './tables.ts';
 /** One commit queue per database handle, shared by every store opened on it. */
 const groupCommits = new WeakMap<Kysely<Database>, GroupCommit>();
 
-/** The idempotency claims in flight of each SQLite handle (idempotency-queries.ts); PostgreSQL keeps them in the database. */
+/**
+ * The idempotency claims in flight of each SQLite handle (idempotency-queries.ts); PostgreSQL keeps
+ * them in the database. Keyed by the handle a request's store is opened on: requests claim and
+ * complete their keys outside any transaction (bind-route.ts), never on a transaction's connection.
+ */
 const inProcessClaims = new WeakMap<Kysely<Database>, idempotency.InProcessClaims>();
 
 function inProcessClaimsOf(db: Kysely<Database>): idempotency.InProcessClaims {

@@ -13,9 +13,12 @@
  * feed's cost, and the ticks then show every metered second, which dates each tick exactly.
  *
  * Baseline, same run, same clients: a bare `ws` server sending the same messages (same shape and
- * size, one per session per second at the same instants, the same pings) with nothing else. Each
- * is measured over three 10-second windows after a warm-up; the figure is the median window.
- * Lateness is measured by the clients on every tick (see live-clients.ts) and pooled.
+ * size, one per session per second at the same instants, the same pings) with nothing else, in a
+ * child process of its own (live-bare-server.ts), whose CPU it reports. The two take turns: the
+ * 10,000 watchers connect to one, warm up, one 10-second window is measured, they close and go to
+ * the other; three windows each, so that a drift of the machine during the run falls on both. The
+ * figure is each server's median window. Lateness is measured by the clients on every tick (see
+ * live-clients.ts) and pooled.
  *
  * Memory per idle watcher: the server's heapUsed + external after forced GCs, before and after
  * 2,000 watchers connect to 2,000 queued sessions (no ticks while waiting), divided by 2,000; RSS
@@ -25,23 +28,21 @@ import assert from 'node:assert/strict';
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import pino from 'pino';
-import { type WebSocket, WebSocketServer } from 'ws';
 import { ulidGenerator } from '../../src/adapters/ids.ts';
-import { LIVE_MESSAGE_BYTES_MAX, LIVE_PING_GROUP_EVERY_MS, LIVE_PING_INTERVAL_MS } from '../../src/adapters/live/limits.ts';
+import { LIVE_PING_INTERVAL_MS } from '../../src/adapters/live/limits.ts';
 import { newApiSecret } from '../../src/adapters/secrets/index.ts';
 import type { Store } from '../../src/app/index.ts';
 import { ensureSeeded } from '../../src/app/seed/index.ts';
 import { sha256Hex, type Session } from '../../src/domain/index.ts';
 import { type RunningServer, startServer } from '../../src/server.ts';
 import { report } from './harness.ts';
+import type { BareCommand, BareReport } from './live-bare-server.ts';
 import { type ClientCommand, type ClientReport, LATENESS_MS_MAX, type Measured } from './live-clients.ts';
 
 const WATCHERS = 10_000;
@@ -104,58 +105,101 @@ async function writeSessions(store: Store, sessions: readonly BenchSession[], su
   });
 }
 
-interface Clients {
-  /** Sends the client process a command and waits for its answer. */
-  readonly ask: (command: ClientCommand) => Promise<ClientReport>;
-  readonly stop: () => Promise<void>;
+/** A child process spoken to over IPC, one command and its answer at a time. */
+interface Child<C, R> {
+  /** Sends the process a command and waits for its answer. */
+  readonly ask: (command: C) => Promise<R>;
+  /** Sends the last command and waits for the process to exit. */
+  readonly stop: (last: C) => Promise<void>;
 }
 
-/** The child process of watchers. */
-async function startClients(): Promise<Clients> {
-  const child = fork(new URL('./live-clients.ts', import.meta.url), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  let waiting: { resolve: (report: ClientReport) => void; reject: (error: Error) => void } | null = null;
-  child.on('message', (message) => { waiting?.resolve(message as ClientReport); });
-  child.on('exit', (code) => { waiting?.reject(new Error(`the client process exited (${code ?? 'signal'})`)); });
-  const next = (): Promise<ClientReport> => new Promise((resolve, reject) => { waiting = { resolve, reject }; });
+async function startChild<C, R extends { readonly type: string }>(file: string): Promise<Child<C, R>> {
+  const child = fork(new URL(file, import.meta.url), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  let waiting: { resolve: (report: R) => void; reject: (error: Error) => void } | null = null;
+  child.on('message', (message) => { waiting?.resolve(message as R); });
+  child.on('exit', (code) => { waiting?.reject(new Error(`${file} exited (${code ?? 'signal'})`)); });
+  const next = (): Promise<R> => new Promise((resolve, reject) => { waiting = { resolve, reject }; });
   assert.equal((await next()).type, 'ready');
   return {
     ask: (command) => {
       const answer = next();
-      child.send(command);
+      child.send(command as object);
       return answer;
     },
-    stop: async () => {
+    stop: async (last) => {
       const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.send({ type: 'exit' } satisfies ClientCommand);
+      child.send(last as object);
       await exited;
     },
+  };
+}
+
+type Clients = Child<ClientCommand, ClientReport>;
+
+/** The CPU time and worst event-loop delay of one server between `begin` and `end`. */
+interface Probe {
+  begin(): Promise<void>;
+  end(): Promise<{ readonly userUs: number; readonly systemUs: number; readonly loopDelayMaxMs: number }>;
+}
+
+/** Palier's server runs in this process: its own CPU. */
+function thisProcess(): Probe {
+  let started: { cpu: NodeJS.CpuUsage; delay: ReturnType<typeof monitorEventLoopDelay> } | null = null;
+  return {
+    begin: () => {
+      const delay = monitorEventLoopDelay({ resolution: 1 });
+      delay.enable();
+      started = { cpu: process.cpuUsage(), delay };
+      return Promise.resolve();
+    },
+    end: () => {
+      assert.ok(started !== null);
+      const cpu = process.cpuUsage(started.cpu);
+      started.delay.disable();
+      const loopDelayMaxMs = started.delay.max / 1e6;
+      started = null;
+      return Promise.resolve({ userUs: cpu.user, systemUs: cpu.system, loopDelayMaxMs });
+    },
+  };
+}
+
+/** The bare ws server, in its own process (live-bare-server.ts). */
+async function startBare(sessions: readonly BenchSession[]): Promise<{ url: string; probe: Probe; stop: () => Promise<void> }> {
+  const child = await startChild<BareCommand, BareReport>('./live-bare-server.ts');
+  const started = await child.ask({ type: 'start', sessions: sessions.map(({ id, meteringStartedAtMs }) => ({ id, meteringStartedAtMs })) });
+  assert.ok(started.type === 'started');
+  return {
+    url: started.url,
+    probe: {
+      begin: async () => { assert.equal((await child.ask({ type: 'probe-begin' })).type, 'probed'); },
+      end: async () => {
+        const probed = await child.ask({ type: 'probe-end' });
+        assert.ok(probed.type === 'probed');
+        return probed;
+      },
+    },
+    stop: () => child.stop({ type: 'stop' }),
   };
 }
 
 /** `cpuCore` = `userCore` + `systemCore`: the kernel's share is mostly the sockets' (writev, and loopback delivering to the clients). */
 interface Window { readonly cpuCore: number; readonly userCore: number; readonly systemCore: number; readonly measured: Measured; readonly loopDelayMaxMs: number }
 
-/** CPU of this process over one measuring window of the clients, as a fraction of one core, with the event loop's worst delay. */
-async function measureWindow(ask: (command: ClientCommand) => Promise<ClientReport>): Promise<Window> {
-  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
-  loopDelay.enable();
-  const cpuBefore = process.cpuUsage();
+/** The CPU of the server `probe` watches over one measuring window of the clients, as a fraction of one core, with its event loop's worst delay. */
+async function measureWindow(ask: Clients['ask'], probe: Probe): Promise<Window> {
+  await probe.begin();
   const startedMs = performance.now();
   const measured = await ask({ type: 'measure', durationMs: WINDOW_MS });
-  const cpu = process.cpuUsage(cpuBefore);
+  const cpu = await probe.end();
   const elapsedMs = performance.now() - startedMs;
-  loopDelay.disable();
   assert.ok(measured.type === 'measured');
-  const userCore = cpu.user / 1000 / elapsedMs;
-  const systemCore = cpu.system / 1000 / elapsedMs;
-  return { cpuCore: userCore + systemCore, userCore, systemCore, measured, loopDelayMaxMs: loopDelay.max / 1e6 };
+  const userCore = cpu.userUs / 1000 / elapsedMs;
+  const systemCore = cpu.systemUs / 1000 / elapsedMs;
+  return { cpuCore: userCore + systemCore, userCore, systemCore, measured, loopDelayMaxMs: cpu.loopDelayMaxMs };
 }
 
-/** WINDOWS measuring windows after a warm-up: the median CPU, and the lateness of every tick of all of them. */
-async function measureWindows(ask: (command: ClientCommand) => Promise<ClientReport>): Promise<{ cpuCore: number; windows: readonly Window[]; lateness: Lateness }> {
-  await new Promise((resolve) => setTimeout(resolve, WARM_UP_MS));
-  const windows: Window[] = [];
-  for (let i = 0; i < WINDOWS; i += 1) windows.push(await measureWindow(ask));
+/** The windows of one server: the median CPU, and the lateness of every tick of all of them. */
+function summary(windows: readonly Window[]): { cpuCore: number; windows: readonly Window[]; lateness: Lateness } {
   const cpus = windows.map((w) => w.cpuCore).sort((a, b) => a - b);
   return { cpuCore: cpus[Math.floor(cpus.length / 2)] ?? Number.NaN, windows, lateness: pooledLateness(windows.map((w) => w.measured)) };
 }
@@ -177,94 +221,40 @@ function pooledLateness(measured: readonly Measured[]): Lateness {
   return { ticks, p50Ms: quantile(0.5), p99Ms: quantile(0.99), maxMs: counts.findLastIndex((c) => c > 0) };
 }
 
-/**
- * The baseline: a bare ws server that sends each watcher a snapshot and then, at its session's
- * instants, the same tick message Palier sends (serialised per tick), with pings as Palier's. A
- * 1 ms interval walks the second in 1 ms slots, so each tick leaves at the instant Palier's would
- * (sending the same bytes in coarser batches costs the kernel less, and would flatter the baseline).
- */
-async function startBareServer(sessions: readonly BenchSession[]): Promise<{ url: string; stop: () => Promise<void> }> {
-  interface Due { readonly ws: WebSocket; readonly session: BenchSession; readonly startedAtMs: number; nextMs: number; seq: number }
-  const slots: Set<Due>[] = Array.from({ length: 1000 }, () => new Set<Due>());
-  const http = createServer();
-  const wss = new WebSocketServer({ server: http, maxPayload: LIVE_MESSAGE_BYTES_MAX });
-  // Pings as Palier sends them: each client once per interval, a group every LIVE_PING_GROUP_EVERY_MS.
-  const pingGroups: Set<WebSocket>[] = Array.from({ length: LIVE_PING_INTERVAL_MS / LIVE_PING_GROUP_EVERY_MS }, () => new Set());
-  let joined = 0;
-  wss.on('connection', (ws, req) => {
-    const session = sessions[Number(new URL(req.url ?? '/', 'http://localhost').searchParams.get('i'))];
-    if (session?.meteringStartedAtMs === null || session === undefined) {
-      ws.close(1008);
-      return;
-    }
-    const startedAtMs = session.meteringStartedAtMs;
-    ws.send(JSON.stringify({ type: 'snapshot', v: 1, seq: 0, sessionId: session.id, status: 'active', meteringStartedAt: new Date(startedAtMs).toISOString() }));
-    const nowMs = Date.now();
-    const due: Due = { ws, session, startedAtMs, nextMs: startedAtMs + (Math.floor((nowMs - startedAtMs) / 1000) + 1) * 1000, seq: 0 };
-    const slot = slots[due.nextMs % 1000];
-    const pingGroup = pingGroups[joined % pingGroups.length];
-    joined += 1;
-    slot?.add(due);
-    pingGroup?.add(ws);
-    ws.on('close', () => {
-      slot?.delete(due);
-      pingGroup?.delete(ws);
-    });
-  });
-  let doneMs = Date.now();
-  const ticker = setInterval(() => {
-    const nowMs = Date.now();
-    for (let ms = doneMs + 1; ms <= nowMs; ms += 1) {
-      for (const due of slots[ms % 1000] ?? []) {
-        if (due.nextMs > nowMs) continue;
-        const meteredSeconds = (due.nextMs - due.startedAtMs) / 1000;
-        due.seq += 1;
-        due.ws.send(JSON.stringify({ type: 'tick', sessionId: due.session.id, meteredSeconds, amount: '4.25', seq: due.seq }));
-        due.nextMs += 1000;
-      }
-    }
-    doneMs = nowMs;
-  }, 1);
-  let turn = 0;
-  const pinger = setInterval(() => {
-    for (const client of pingGroups[turn] ?? []) client.ping();
-    turn = (turn + 1) % pingGroups.length;
-  }, LIVE_PING_GROUP_EVERY_MS);
-  await new Promise<void>((resolve) => { http.listen(0, '127.0.0.1', resolve); });
-  return {
-    url: `ws://127.0.0.1:${(http.address() as AddressInfo).port}/`,
-    stop: async () => {
-      clearInterval(ticker);
-      clearInterval(pinger);
-      for (const client of wss.clients) client.terminate();
-      wss.close();
-      await new Promise((resolve) => http.close(resolve));
-    },
-  };
-}
-
 function latenessText(lateness: Lateness): string {
   return `p99 ${lateness.p99Ms} ms (p50 ${lateness.p50Ms}, max ${lateness.maxMs}; ${lateness.ticks.toLocaleString('en-US')} ticks)`;
 }
 
-/** The live server under 10,000 watchers, then the same clients on a bare ws server; returns both measurements. */
+/**
+ * The same clients on the live server and on the bare one, a window of each in turn, WINDOWS times:
+ * a drift of the machine during the run falls on both. Each turn connects the 10,000 watchers anew
+ * and lets them warm up before its window.
+ */
 async function measureBoth(server: RunningServer, sessions: readonly BenchSession[], clients: Clients): Promise<{ palier: Measurement; bare: Measurement }> {
-  const opened = await clients.ask({ type: 'connect', urls: sessions.map((session) => liveUrl(server, session)), concurrency: CONNECT_CONCURRENCY });
-  assert.ok(opened.type === 'connected' && opened.open === WATCHERS, `watchers: ${JSON.stringify(opened)}`);
-  process.stdout.write(`live: ${WATCHERS.toLocaleString('en-US')} watchers authenticated and given their snapshot in ${(opened.elapsedMs / 1000).toFixed(1)} s\n`);
-  const skippedBefore = server.hub.stats.ticksSkipped;
-  const palier = await measureWindows(clients.ask);
-  assert.equal(server.hub.stats.ticksSkipped, skippedBefore, 'no tick skipped');
-  await clients.ask({ type: 'close' });
-  // Stopped first: its broker would go on ticking its sessions during the baseline.
-  await server.stop();
-  const bareServer = await startBareServer(sessions);
-  const bareOpened = await clients.ask({ type: 'connect', urls: sessions.map((_, i) => `${bareServer.url}?i=${i}`), concurrency: CONNECT_CONCURRENCY });
-  assert.ok(bareOpened.type === 'connected' && bareOpened.open === WATCHERS);
-  const bare = await measureWindows(clients.ask);
-  await clients.ask({ type: 'close' });
-  await bareServer.stop();
-  return { palier, bare };
+  const bare = await startBare(sessions);
+  const palierWindows: Window[] = [];
+  const bareWindows: Window[] = [];
+  try {
+    const skippedBefore = server.hub.stats.ticksSkipped;
+    for (let turn = 0; turn < WINDOWS; turn += 1) {
+      for (const side of ['palier', 'bare'] as const) {
+        const urls = side === 'palier' ? sessions.map((session) => liveUrl(server, session)) : sessions.map((_, i) => `${bare.url}?i=${i}`);
+        const opened = await clients.ask({ type: 'connect', urls, concurrency: CONNECT_CONCURRENCY });
+        assert.ok(opened.type === 'connected' && opened.open === WATCHERS, `${side} watchers: ${JSON.stringify(opened)}`);
+        if (side === 'palier' && turn === 0) {
+          process.stdout.write(`live: ${WATCHERS.toLocaleString('en-US')} watchers authenticated and given their snapshot in ${(opened.elapsedMs / 1000).toFixed(1)} s\n`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, WARM_UP_MS));
+        const window = await measureWindow(clients.ask, side === 'palier' ? thisProcess() : bare.probe);
+        (side === 'palier' ? palierWindows : bareWindows).push(window);
+        await clients.ask({ type: 'close' });
+      }
+    }
+    assert.equal(server.hub.stats.ticksSkipped, skippedBefore, 'no tick skipped');
+  } finally {
+    await bare.stop();
+  }
+  return { palier: summary(palierWindows), bare: summary(bareWindows) };
 }
 
 function liveUrl(server: RunningServer, session: BenchSession): string {
@@ -309,7 +299,7 @@ export async function runLiveBenchmarks(): Promise<void> {
       await writeSessions(store, [...sessions, ...idle], subscriber.id, nowMs);
     },
   });
-  const clients = await startClients();
+  const clients: Clients = await startChild<ClientCommand, ClientReport>('./live-clients.ts');
   try {
     assert.equal(server.broker.runningCount, WATCHERS + IDLE_WATCHERS, 'every session taken over by the broker');
     process.stdout.write(`live: ${(WATCHERS + IDLE_WATCHERS).toLocaleString('en-US')} sessions written and taken over in ${((performance.now() - setupStartedMs) / 1000).toFixed(1)} s\n`);
@@ -317,12 +307,13 @@ export async function runLiveBenchmarks(): Promise<void> {
     report('memory per idle watcher (server heap + external, after GC)', `${(memory.heap / 1024).toFixed(2)} KB (RSS ${(memory.rss / 1024).toFixed(2)} KB)`, '≤ 10 KB', memory.heap <= 10 * 1024);
     reportFeed(await measureBoth(server, sessions, clients));
   } finally {
-    await clients.stop();
+    await clients.stop({ type: 'exit' });
+    await server.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-type Measurement = Awaited<ReturnType<typeof measureWindows>>;
+type Measurement = ReturnType<typeof summary>;
 
 function reportFeed({ palier, bare }: { palier: Measurement; bare: Measurement }): void {
   const [first] = palier.windows;

@@ -17,6 +17,7 @@ import { asBigInt } from '../../src/adapters/store/row-values.ts';
 import type { Database } from '../../src/adapters/store/tables.ts';
 import { Money } from '../../src/domain/index.ts';
 import { buildWorld, chargeFor, T0_MS, type World } from '../support/world.ts';
+import { info } from './harness.ts';
 
 export const PG_URL = process.env['PALIER_TEST_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -73,6 +74,21 @@ export async function freshPostgres(poolSize: number): Promise<FreshDatabase> {
     database, where: `schema ${schema}`,
     dispose: async () => { await database.close(); await adminQuery(`drop schema if exists ${schema} cascade`); },
   };
+}
+
+/** Runs `work` on a fresh PostgreSQL schema (dropped after), or prints `label` skipped when the server is not reachable. */
+export async function onFreshPostgres(label: string, poolSize: number, work: (fresh: FreshDatabase) => Promise<void>): Promise<void> {
+  const problem = await postgresProblem();
+  if (problem !== null) {
+    info(label, `skipped: not reachable (${problem})`);
+    return;
+  }
+  const fresh = await freshPostgres(poolSize);
+  try {
+    await work(fresh);
+  } finally {
+    await fresh.dispose();
+  }
 }
 
 /** What the closes run so far must have written. */

@@ -19,7 +19,7 @@ import type { Database } from '../../src/adapters/store/tables.ts';
 import type { Store } from '../../src/app/index.ts';
 import { IDEMPOTENCY_RECORD_TTL_MS } from '../../src/app/limits.ts';
 import { temporarySqlitePath } from './bench-world.ts';
-import { freshPostgres, postgresProblem } from './close-workload.ts';
+import { onFreshPostgres } from './close-workload.ts';
 import { info, report } from './harness.ts';
 
 const DUE = 120_000;
@@ -84,16 +84,8 @@ export async function benchmarkIdempotencyPurge(): Promise<void> {
     await opened.close();
     file.remove();
   }
-  const problem = await postgresProblem();
-  if (problem !== null) {
-    info('idempotency purge, PostgreSQL', `skipped: not reachable (${problem})`);
-    return;
-  }
-  const fresh = await freshPostgres(4);
-  try {
+  await onFreshPostgres('idempotency purge, PostgreSQL', 4, async (fresh) => {
     const { chunked, whole, idleMs } = await purgeAgainstOneDelete(fresh.database.db, new KyselyStore(fresh.database.db, 'postgres'));
     info('idempotency purge, PostgreSQL', `${setting}: ${text(chunked)}; then nothing due in ${idleMs.toFixed(1)} ms; baseline, one DELETE: ${text(whole)}`);
-  } finally {
-    await fresh.dispose();
-  }
+  });
 }

@@ -35,7 +35,7 @@ import { KyselyStore } from '../../src/adapters/store/kysely-store.ts';
 import type { Store } from '../../src/app/ports/index.ts';
 import { type SettlementReport, settlePeriod } from '../../src/app/settlement/settle-period.ts';
 import { type Statement, ZERO_TOTALS } from '../../src/domain/index.ts';
-import { type FreshDatabase, freshPostgres, freshSqlite, postgresProblem } from './close-workload.ts';
+import { type FreshDatabase, freshSqlite, onFreshPostgres } from './close-workload.ts';
 import { info, report } from './harness.ts';
 import { CHARGES, type ExpectedStatement, generatePostgres, generateSqlite, monthSpread, PERIOD, seedWorld } from './settlement-workload.ts';
 
@@ -236,13 +236,7 @@ async function runSqlite(): Promise<void> {
 }
 
 async function runPostgres(): Promise<void> {
-  const problem = await postgresProblem();
-  if (problem !== null) {
-    info('PostgreSQL', `skipped: not reachable (${problem})`);
-    return;
-  }
-  const fresh = await freshPostgres(4);
-  try {
+  await onFreshPostgres('PostgreSQL', 4, async (fresh) => {
     const store = new KyselyStore(fresh.database.db, 'postgres');
     const pool = fresh.database.raw.pool;
     assert.ok(pool !== undefined);
@@ -252,9 +246,7 @@ async function runPostgres(): Promise<void> {
     const generated = await generatePostgres(client, templates, (line) => { info('PostgreSQL: generating', line); }).finally(() => { client.release(); });
     info('PostgreSQL: setup', `${CHARGES.toLocaleString('en-US')} charges, ${generated.postings.toLocaleString('en-US')} postings in ${seconds(performance.now() - setupMs)}`);
     await settle('PostgreSQL', fresh, store, barePostgres(pool), generated.expected);
-  } finally {
-    await fresh.dispose();
-  }
+  });
 }
 
 /**

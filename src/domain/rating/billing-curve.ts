@@ -129,7 +129,11 @@ function pointEvaluator(compiled: CompiledTariff, spans: readonly Span[], before
     const blockUnits = span.tier.secondUnits * BigInt(increment);
     const unitsNeeded = ceilDiv(roundDivThreshold(scaled, denominator, rounding.mode), numeratorFactor);
     const capped = maxUnits !== null && unitsNeeded > maxUnits;
-    const blocksNeeded = blockUnits === 0n || capped ? null : Number(ceilDiv(unitsNeeded - upToSpan, blockUnits));
+    // A count of increments, not money: beyond the span's own increments the step falls at its end
+    // (null), so the count converted to a number is at most the span's, a small whole number.
+    const spanBlocks = Math.ceil((span.toSecond - span.fromSecond) / increment);
+    const blocksAhead = blockUnits === 0n || capped ? null : ceilDiv(unitsNeeded - upToSpan, blockUnits);
+    const blocksNeeded = blocksAhead === null || blocksAhead > BigInt(spanBlocks) ? null : Number(blocksAhead);
     const lastSecond = blocksNeeded === null ? span.toSecond : Math.min(span.toSecond, span.fromSecond + (Math.max(blocksNeeded, blocks + 1) - 1) * increment);
     return { scaled, lastSecond: Math.max(seconds, lastSecond) };
   };

@@ -87,6 +87,12 @@ export function naiveRate(tariff: Tariff, intervals: readonly { startMs: number;
   if (tariff.maxCost?.strategy === 'free' && amount.greaterThan(dec(tariff.maxCost.amount))) amount = dec(tariff.maxCost.amount);
   const preciseTtc = tariff.pricesIncludeVat ? amount : amount.times(dec(tariff.vatRate).plus(1));
   const modes = { 'half-up': Decimal.ROUND_HALF_UP, 'half-even': Decimal.ROUND_HALF_EVEN, up: Decimal.ROUND_UP, down: Decimal.ROUND_DOWN } as const;
-  const billed = preciseTtc.toDecimalPlaces(tariff.rounding.decimals, modes[tariff.rounding.mode]).toFixed(tariff.rounding.decimals);
+  // Per-second prices such as 2.00/30 s are repeating decimals, summed here at 80 significant
+  // digits: the sum can land 1e-78 beside its true value. When the true value sits exactly on the
+  // rounding grid (40.1956 with mode "up"), that residue would round it a step away. Settled to 50
+  // places first: a true amount off the grid is a fraction whose denominator divides a few
+  // thousands (seconds a price is per, VAT), so it is farther from the grid than 1e-50 by far.
+  const settled = preciseTtc.toDecimalPlaces(50, Decimal.ROUND_HALF_EVEN);
+  const billed = settled.toDecimalPlaces(tariff.rounding.decimals, modes[tariff.rounding.mode]).toFixed(tariff.rounding.decimals);
   return { billed, preciseTtc, billedSeconds };
 }

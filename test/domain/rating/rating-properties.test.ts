@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { billingCurve, maxAffordableSeconds, Money, nextChange, rate, toDec } from '../../../src/domain/index.ts';
+import { billingCurve, maxAffordableSeconds, Money, nextChange, parseTariff, rate, toDec } from '../../../src/domain/index.ts';
 import { SESSION_DURATION_S_MAX } from '../../../src/domain/limits.ts';
 import { intervalsFrom, meteringStartMs, tariff } from '../../support/arbitraries.ts';
 import { naiveRate } from '../../support/naive-rating.ts';
@@ -9,6 +9,28 @@ import { naiveRate } from '../../support/naive-rating.ts';
 const RUNS = 1000;
 
 describe('rating: properties (fast-check)', () => {
+  it('an amount exactly on the rounding grid (mode up): the closed form and the naive reference both bill 40.1956 (seed -1576833238 of CI)', () => {
+    // 499 s at 2.00/30 s and 636 s at 1.30/3600 s, VAT 20 %: exactly 40.1956 TTC. The naive
+    // reference's sum of repeating decimals landed 1e-78 above it and rounded up to 40.1957.
+    const parsed = parseTariff({
+      currency: 'EUR', vatRate: '0.20', pricesIncludeVat: false, connectionFee: '0', freeSeconds: 0, minimumSeconds: 0,
+      tiers: [{ fromSecond: 0, price: '0.00', perSeconds: 1, incrementSeconds: 1 }],
+      bands: [{
+        name: 'nuit', timeZone: 'Europe/Paris', days: [4], from: '00:00', to: '01:30', priority: 0, connectionFee: '0.00',
+        tiers: [
+          { fromSecond: 0, price: '0.00', perSeconds: 1, incrementSeconds: 1 }, { fromSecond: 483, price: '2.00', perSeconds: 30, incrementSeconds: 1 },
+          { fromSecond: 982, price: '0.00', perSeconds: 1, incrementSeconds: 1 }, { fromSecond: 983, price: '1.30', perSeconds: 3600, incrementSeconds: 1 },
+        ],
+      }],
+      flatPrice: null, maxCost: null, rounding: { mode: 'up', decimals: 4 }, holdBilled: false, profile: 'minitel-kiosque',
+    });
+    assert.ok(parsed.ok);
+    // Thursday 2026-01-01, 01:00 in Paris: the whole session in the night band.
+    const intervals = [{ startMs: Date.parse('2026-01-01T00:00:00Z'), seconds: 1619 }];
+    assert.equal(rate(parsed.value, intervals[0]?.startMs ?? 0, intervals).billed.toString(), '40.1956');
+    assert.equal(naiveRate(parsed.value, intervals).billed, '40.1956');
+  });
+
   it('the closed form equals the naive per-second reference, holds and DST included', () => {
     fc.assert(fc.property(tariff, meteringStartMs.chain((start) => fc.tuple(fc.constant(start), intervalsFrom(start, 2400))), (t, [, intervals]) => {
       const closed = rate(t, intervals[0]?.startMs ?? 0, intervals);

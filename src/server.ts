@@ -6,7 +6,7 @@
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:http';
 import pino, { type DestinationStream, type Logger } from 'pino';
-import { type Clock, IdempotencyPurge, type LiveFeed, type Scheduler, SessionBroker } from './app/index.ts';
+import { type Clock, feedOfAll, IdempotencyPurge, type LiveFeed, type Scheduler, SessionBroker } from './app/index.ts';
 import { RealtimeScheduler, SystemClock } from './adapters/clock/index.ts';
 import { createApp, Metrics } from './adapters/http/index.ts';
 import { Authenticator } from './adapters/http/principal.ts';
@@ -83,14 +83,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const realtime = options.time === undefined ? new RealtimeScheduler(clock, (latenessMs) => metrics?.timerLatenessSeconds.observe(latenessMs / 1000)) : null;
   const scheduler = options.time?.scheduler ?? realtime ?? new RealtimeScheduler(clock);
   const hub = new LiveHub();
-  const feeds: LiveFeed[] = [hub, ...(options.feeds ?? [])];
+  const feeds = feedOfAll([hub, ...(options.feeds ?? [])]);
   const background = (work: Promise<unknown>): void => {
     options.time?.track?.(work);
     work.catch((error: unknown) => { logger.error({ err: error }, 'background work failed'); });
   };
   const broker = new SessionBroker({
     store: storage.store, clock, scheduler, ids: ulidGenerator(() => clock.nowMs()), secrets: randomSecrets,
-    feed: { publish: (event) => { metrics?.observe(event); for (const feed of feeds) feed.publish(event); } },
+    feed: { publish: (event) => { metrics?.observe(event); feeds.publish(event); }, ticksOf: (session) => feeds.ticksOf(session) },
     background,
     config: { livenessGraceMs: options.livenessGraceMs ?? LIVENESS_GRACE_MS_DEFAULT },
   });

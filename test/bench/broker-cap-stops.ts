@@ -23,7 +23,7 @@ import { ulidGenerator } from '../../src/adapters/ids.ts';
 import { randomSecrets } from '../../src/adapters/secrets/index.ts';
 import { openStore, type OpenStore, verifyLedger } from '../../src/adapters/store/index.ts';
 import {
-  type BrokerEvent, type Clock, LIVENESS_GRACE_MS_DEFAULT, type Scheduler, SessionBroker, type TimerHandle,
+  type BrokerEvent, type Clock, feedOf, LIVENESS_GRACE_MS_DEFAULT, type Scheduler, SessionBroker, type TimerHandle,
 } from '../../src/app/index.ts';
 import { maxAffordableSeconds, Money } from '../../src/domain/index.ts';
 import { BENCH_OFFER_ID, seedBenchWorld, temporarySqlitePath } from './bench-world.ts';
@@ -92,7 +92,7 @@ async function createSessions(storage: OpenStore, subscriberIds: readonly string
   const failures: unknown[] = [];
   const broker = new SessionBroker({
     store: storage.store, clock, scheduler: new NoTimers(), ids: ulidGenerator(() => clock.nowMs()), secrets: randomSecrets,
-    feed: { publish: () => undefined }, background: (work) => { work.catch((error: unknown) => { failures.push(error); }); },
+    feed: feedOf(() => undefined), background: (work) => { work.catch((error: unknown) => { failures.push(error); }); },
     config: { livenessGraceMs: LIVENESS_GRACE_MS_DEFAULT },
   });
   const stops = new Map<string, number>();
@@ -147,12 +147,7 @@ async function runStops(storage: OpenStore, firstStopMs: number, lastStopMs: num
   const failures: unknown[] = [];
   const broker = new SessionBroker({
     store: storage.store, clock, scheduler, ids: ulidGenerator(() => clock.nowMs()), secrets: randomSecrets,
-    feed: {
-      publish: (event) => {
-        if (event.type === 'ended') ended.push(event);
-        else if (event.type === 'tick') ticks.record(clock.nowMs() - event.atMs);
-      },
-    },
+    feed: feedOf((event) => { if (event.type === 'ended') ended.push(event); }, (tick) => { ticks.record(clock.nowMs() - tick.atMs); }),
     background: (work) => {
       const { dueMs, startedAtMs } = scheduler.firing;
       if (dueMs !== null) {

@@ -36,7 +36,7 @@ import { ulidGenerator } from '../../src/adapters/ids.ts';
 import { LiveHub } from '../../src/adapters/live/index.ts';
 import { randomSecrets } from '../../src/adapters/secrets/index.ts';
 import { openStore, type OpenStore } from '../../src/adapters/store/index.ts';
-import { type BrokerEvent, type Clock, LIVENESS_GRACE_MS_DEFAULT, SessionBroker, type Store } from '../../src/app/index.ts';
+import { type BrokerEvent, type Clock, LIVENESS_GRACE_MS_DEFAULT, type LiveFeed, SessionBroker, type Store, type Tick, type TickSink } from '../../src/app/index.ts';
 import { type MeteredInterval, rate, type Session, type Tariff } from '../../src/domain/index.ts';
 import { BENCH_MERCHANT_ID, BENCH_OFFER_ID, seedBenchWorld, temporarySqlitePath } from './bench-world.ts';
 import { info, report } from './harness.ts';
@@ -84,13 +84,13 @@ interface Figures {
 }
 
 /** The broker's feed: the server's LiveHub (nobody watching), a tick counter, the sampled sessions' last ticks. */
-class TickFeed {
+class TickFeed implements LiveFeed {
   ticks = 0;
-  /** Lateness of each tick as its event is published: now − the second it stands for. */
+  /** Lateness of each tick as it reaches the feed: now − the second it stands for. */
   readonly lateness = new LatenessHistogram();
   /** Price steps seen in the sampled sessions' ticks. */
   sampledSteps = 0;
-  readonly last = new Map<string, Extract<BrokerEvent, { type: 'tick' }>>();
+  readonly last = new Map<string, Tick>();
   readonly notices: string[] = [];
   readonly unexpected: string[] = [];
   private readonly hub = new LiveHub();
@@ -99,16 +99,27 @@ class TickFeed {
 
   publish(event: BrokerEvent): void {
     this.hub.publish(event);
-    if (event.type !== 'tick') {
-      (event.type === 'notice' ? this.notices : this.unexpected).push(`${event.type} ${event.session.id}`);
-      return;
-    }
+    (event.type === 'notice' ? this.notices : this.unexpected).push(`${event.type} ${event.session.id}`);
+  }
+
+  ticksOf(session: Session): TickSink {
+    const hub = this.hub.ticksOf(session);
+    return {
+      tick: (atMs, meteredSeconds, billedMinor) => {
+        hub.tick(atMs, meteredSeconds, billedMinor);
+        this.tick({ sessionId: session.id, atMs, meteredSeconds, billedMinor });
+      },
+      close: () => { hub.close(); },
+    };
+  }
+
+  private tick(tick: Tick): void {
     this.ticks += 1;
-    this.lateness.record(this.clock.nowMs() - event.atMs);
-    if ((((this.phaseOriginMs - event.atMs) % 1000) + 1000) % SAMPLE_PHASE_STEP_MS !== 0) return;
-    const previous = this.last.get(event.session.id);
-    if (previous !== undefined && previous.billedMinor !== event.billedMinor) this.sampledSteps += 1;
-    this.last.set(event.session.id, event);
+    this.lateness.record(this.clock.nowMs() - tick.atMs);
+    if ((((this.phaseOriginMs - tick.atMs) % 1000) + 1000) % SAMPLE_PHASE_STEP_MS !== 0) return;
+    const previous = this.last.get(tick.sessionId);
+    if (previous !== undefined && previous.billedMinor !== tick.billedMinor) this.sampledSteps += 1;
+    this.last.set(tick.sessionId, tick);
   }
 }
 

@@ -6,7 +6,7 @@ import { ManualClock } from '../../src/adapters/clock/index.ts';
 import { ulidGenerator } from '../../src/adapters/ids.ts';
 import { randomSecrets } from '../../src/adapters/secrets/index.ts';
 import { KyselyStore, type OpenDatabase } from '../../src/adapters/store/index.ts';
-import { type BrokerEvent, SessionBroker, type Store } from '../../src/app/index.ts';
+import { type BrokerEvent, feedOf, SessionBroker, type Store } from '../../src/app/index.ts';
 
 export interface BrokerHarness {
   readonly broker: SessionBroker;
@@ -21,7 +21,7 @@ export function brokerHarness(database: OpenDatabase, startMs: number, livenessG
   const events: BrokerEvent[] = [];
   const broker = new SessionBroker({
     store, clock, scheduler: clock, ids: ulidGenerator(() => clock.nowMs()), secrets: randomSecrets,
-    feed: { publish: (event) => { events.push(event); } },
+    feed: feedOf((event) => { events.push(event); }),
     background: (work) => { clock.track(work); },
     config: { livenessGraceMs },
   });

@@ -9,7 +9,7 @@ import { ManualClock } from '../../src/adapters/clock/index.ts';
 import { ulidGenerator } from '../../src/adapters/ids.ts';
 import { newApiSecret } from '../../src/adapters/secrets/index.ts';
 import type { DatabaseConfig } from '../../src/adapters/store/index.ts';
-import type { BrokerEvent } from '../../src/app/index.ts';
+import { type BrokerEvent, feedOf } from '../../src/app/index.ts';
 import { type DemoSeed, ensureSeeded } from '../../src/app/seed/index.ts';
 import { type RunningServer, startServer } from '../../src/server.ts';
 
@@ -59,7 +59,7 @@ export async function startHarness(database: DatabaseConfig, startMs: number, li
   const server = await startServer({
     database, host: '127.0.0.1', port: 0, livenessGraceMs, logger: pino({ level: 'silent' }), ...options,
     time: { clock, scheduler: clock, track: (work) => { clock.track(work); } },
-    feeds: [{ publish: (event) => { events.push(event); } }],
+    feeds: [feedOf((event) => { events.push(event); })],
     beforeStart: async ({ store }) => {
       seeding.seed = await ensureSeeded(store, { nowMs: startMs, ids: ulidGenerator(() => clock.nowMs()), msisdnKey: new Uint8Array(32).fill(7), newApiSecret: () => newApiSecret() });
     },

@@ -9,42 +9,66 @@
  * replay buffer, so the snapshot always comes first and nothing is lost or reordered.
  */
 import type { WebSocket } from 'ws';
-import type { BrokerEvent, LiveFeed } from '../../app/index.ts';
-import { assert, type Currency } from '../../domain/index.ts';
+import type { BrokerEvent, LiveFeed, TickSink } from '../../app/index.ts';
+import { assert, type Currency, minorUnitsText, type Session } from '../../domain/index.ts';
 import { LIVE_REPLAY_MESSAGES_MAX, LIVE_SEND_BUFFER_DROP_BYTES, LIVE_SEND_BUFFER_SKIP_TICKS_BYTES } from './limits.ts';
-import { eventMessage, tickMessage } from './protocol.ts';
+import { eventMessage, tickText, tickTextPrefix } from './protocol.ts';
 
 interface Sent { readonly seq: number; readonly text: string; readonly isTick: boolean }
 
-/**
- * The last LIVE_REPLAY_MESSAGES_MAX messages of a session, message `seq` at index
- * seq % LIVE_REPLAY_MESSAGES_MAX. Ticks, nearly every message, are kept as their two figures and
- * written again when replayed: kept as text, 10,000 watched sessions would hold 320,000 strings,
- * replaced at 10,000 a second — old-generation garbage whose collection stalls the ticks behind it.
- */
-interface Replay {
-  /** The text of each message that is not a tick; null for a tick. */
-  readonly texts: (string | null | undefined)[];
-  /** Metered seconds and amount (minor units) of each tick, allocated at the first tick. */
-  ticks: { readonly meteredSeconds: Float64Array; readonly billedMinor: BigInt64Array } | null;
-}
-
 /** A watcher's place in its session's sequence. */
 interface Watcher {
+  readonly socket: WebSocket;
   /** Seq of the snapshot it started from: every message up to it is reflected in that snapshot. */
   snapshotSeq: number;
   /** False while its snapshot is being built: messages wait in the replay buffer meanwhile. */
   live: boolean;
 }
 
+/**
+ * A watched session. Its replay buffer holds its last LIVE_REPLAY_MESSAGES_MAX messages, message
+ * `seq` at index seq % LIVE_REPLAY_MESSAGES_MAX. Ticks, nearly every message, are kept as their two
+ * figures and written again when replayed: kept as text, 10,000 watched sessions would hold
+ * 320,000 strings, replaced at 10,000 a second — old-generation garbage whose collection stalls
+ * the ticks behind it. A tick reads and writes only this object, its arrays and its watchers: the
+ * fewer objects a tick touches, the fewer cache misses (each of 10,000 sessions comes round once a
+ * second, out of cache every time).
+ */
 interface Channel {
   readonly sessionId: string;
-  /** The session's currency, known from its first message (ticks are written again with it). */
+  /** The session's currency, known from its first message or its tick sink (ticks are written again with it). */
   currency: Currency | null;
+  /** The start of each tick's text, written once (tickTextPrefix). */
+  readonly tickPrefix: string;
   seq: number;
-  readonly replay: Replay;
-  readonly watchers: Map<WebSocket, Watcher>;
+  /** Replay buffer: the text of each message that is not a tick; null for a tick. */
+  readonly texts: (string | null | undefined)[];
+  /** Replay buffer: metered seconds and amount (minor units) of each tick, allocated at the first tick. */
+  tickSeconds: Float64Array | null;
+  tickMinor: BigInt64Array | null;
+  /** The last tick's amount and its text: the amount changes every few seconds at most, its text is written once. */
+  amountMinor: bigint;
+  amountText: string;
+  /** A handful at most (LIVE_WATCHERS_PER_SESSION_MAX): an array, walked on every message. */
+  readonly watchers: Watcher[];
   ended: boolean;
+  /** The sink of the session's ticks while it ticks. */
+  sink: SessionTicks | null;
+}
+
+/** A session's tick sink: reaches its channel, if anyone watches, without a lookup. */
+class SessionTicks implements TickSink {
+  channel: Channel | null = null;
+
+  constructor(private readonly hub: LiveHub, readonly sessionId: string, readonly currency: Currency) {}
+
+  tick(_atMs: number, meteredSeconds: number, billedMinor: bigint): void {
+    if (this.channel !== null) this.hub.tick(this.channel, meteredSeconds, billedMinor);
+  }
+
+  close(): void {
+    this.hub.closeTicks(this);
+  }
 }
 
 /** Close code sent after the `ended` message: the session is over, nothing more will come. */
@@ -58,6 +82,8 @@ export const CLOSE_TOO_SLOW = 1013;
 
 export class LiveHub implements LiveFeed {
   private readonly channels = new Map<string, Channel>();
+  /** The tick sinks of the sessions ticking now, by id (to link a channel opened later). */
+  private readonly sinks = new Map<string, SessionTicks>();
   /** Messages skipped under backpressure and watchers dropped, for metrics and tests. */
   readonly stats = { ticksSkipped: 0, watchersDropped: 0, messagesSent: 0 };
 
@@ -67,7 +93,7 @@ export class LiveHub implements LiveFeed {
   }
 
   watcherCount(sessionId: string): number {
-    return this.channels.get(sessionId)?.watchers.size ?? 0;
+    return this.channels.get(sessionId)?.watchers.length ?? 0;
   }
 
   /** Sessions with a channel (watched now, or keeping messages for a watcher's `resume`). */
@@ -81,8 +107,8 @@ export class LiveHub implements LiveFeed {
    */
   watch(sessionId: string, socket: WebSocket, limit: number): boolean {
     const channel = this.channel(sessionId);
-    if (channel.watchers.size >= limit) return false;
-    channel.watchers.set(socket, { snapshotSeq: 0, live: false });
+    if (channel.watchers.length >= limit) return false;
+    channel.watchers.push({ socket, snapshotSeq: 0, live: false });
     socket.once('close', () => { this.unwatch(sessionId, socket); });
     return true;
   }
@@ -94,14 +120,15 @@ export class LiveHub implements LiveFeed {
   unwatch(sessionId: string, socket: WebSocket): void {
     const channel = this.channels.get(sessionId);
     if (channel === undefined) return;
-    channel.watchers.delete(socket);
-    if (channel.watchers.size === 0 && (channel.ended || channel.seq === 0)) this.channels.delete(sessionId);
+    const index = channel.watchers.findIndex((watcher) => watcher.socket === socket);
+    if (index >= 0) channel.watchers.splice(index, 1);
+    if (channel.watchers.length === 0 && (channel.ended || channel.seq === 0)) this.dropChannel(channel);
   }
 
   /** A snapshot of the watcher's session is about to be built: holds its messages back; returns the snapshot's seq. */
   startSnapshot(sessionId: string, socket: WebSocket): number {
     const channel = this.channels.get(sessionId);
-    const watcher = channel?.watchers.get(socket);
+    const watcher = watcherOf(channel, socket);
     if (watcher !== undefined) watcher.live = false;
     return channel?.seq ?? 0;
   }
@@ -113,7 +140,7 @@ export class LiveHub implements LiveFeed {
    */
   finishSnapshot(sessionId: string, socket: WebSocket, snapshotSeq: number): boolean {
     const channel = this.channels.get(sessionId);
-    const watcher = channel?.watchers.get(socket);
+    const watcher = watcherOf(channel, socket);
     if (channel === undefined || watcher === undefined) return true;
     const since = sentSince(channel, snapshotSeq);
     if (since === null) return false;
@@ -131,7 +158,7 @@ export class LiveHub implements LiveFeed {
    */
   resume(sessionId: string, socket: WebSocket, lastSeq: number): boolean {
     const channel = this.channels.get(sessionId);
-    const watcher = channel?.watchers.get(socket);
+    const watcher = watcherOf(channel, socket);
     if (channel === undefined || watcher === undefined || lastSeq >= watcher.snapshotSeq) return true;
     const since = sentSince(channel, lastSeq);
     if (since === null) return false;
@@ -141,39 +168,64 @@ export class LiveHub implements LiveFeed {
 
   /** Sessions nobody has watched are not buffered: their first watcher starts from a snapshot. */
   publish(event: BrokerEvent): void {
-    // Nobody watching anything: not even the session's id is read (100,000 ticks a second come here).
-    if (this.channels.size === 0) return;
     const channel = this.channels.get(event.session.id);
     if (channel === undefined) return;
     channel.seq += 1;
     channel.currency = event.session.currency;
-    const isTick = event.type === 'tick';
     const text = JSON.stringify(eventMessage(event, channel.seq));
-    const index = channel.seq % LIVE_REPLAY_MESSAGES_MAX;
-    if (event.type === 'tick') {
-      const ticks = channel.replay.ticks ??= { meteredSeconds: new Float64Array(LIVE_REPLAY_MESSAGES_MAX), billedMinor: new BigInt64Array(LIVE_REPLAY_MESSAGES_MAX) };
-      ticks.meteredSeconds[index] = event.meteredSeconds;
-      ticks.billedMinor[index] = event.billedMinor;
-    }
-    channel.replay.texts[index] = isTick ? null : text;
-    for (const [socket, watcher] of channel.watchers) if (watcher.live) this.send(socket, text, isTick);
+    channel.texts[channel.seq % LIVE_REPLAY_MESSAGES_MAX] = text;
+    for (const watcher of channel.watchers) if (watcher.live) this.send(watcher.socket, text, false);
     if (event.type === 'ended') {
       channel.ended = true;
       // Watchers still waiting for their snapshot get `ended` from the replay buffer, then close.
-      for (const [socket, watcher] of channel.watchers) if (watcher.live) socket.close(CLOSE_SESSION_ENDED, 'session ended');
-      if (channel.watchers.size === 0) this.channels.delete(event.session.id);
+      for (const watcher of channel.watchers) if (watcher.live) watcher.socket.close(CLOSE_SESSION_ENDED, 'session ended');
+      if (channel.watchers.length === 0) this.dropChannel(channel);
+    }
+  }
+
+  /** The sink of a session's ticks (replacing any earlier one); its ticks reach a channel only while one is open. */
+  ticksOf(session: Session): TickSink {
+    const previous = this.sinks.get(session.id);
+    if (previous !== undefined) previous.channel = null;
+    const sink = new SessionTicks(this, session.id, session.currency);
+    const channel = this.channels.get(session.id);
+    if (channel !== undefined) link(channel, sink);
+    this.sinks.set(session.id, sink);
+    return sink;
+  }
+
+  /** @internal For SessionTicks: the session stopped ticking. */
+  closeTicks(sink: SessionTicks): void {
+    if (this.sinks.get(sink.sessionId) === sink) this.sinks.delete(sink.sessionId);
+    if (sink.channel !== null && sink.channel.sink === sink) sink.channel.sink = null;
+    sink.channel = null;
+  }
+
+  /** @internal For SessionTicks: a tick of a watched session, kept as its figures for `resume` and sent to its live watchers. */
+  tick(channel: Channel, meteredSeconds: number, billedMinor: bigint): void {
+    channel.seq += 1;
+    const index = channel.seq % LIVE_REPLAY_MESSAGES_MAX;
+    (channel.tickSeconds ??= new Float64Array(LIVE_REPLAY_MESSAGES_MAX))[index] = meteredSeconds;
+    (channel.tickMinor ??= new BigInt64Array(LIVE_REPLAY_MESSAGES_MAX))[index] = billedMinor;
+    channel.texts[index] = null;
+    let text: string | null = null;
+    for (const watcher of channel.watchers) {
+      if (!watcher.live) continue;
+      text ??= writtenTick(channel, channel.seq, meteredSeconds, billedMinor);
+      this.send(watcher.socket, text, true);
     }
   }
 
   /** Sends unless the socket is too far behind: then ticks are skipped, and a dead reader is dropped. */
   send(socket: WebSocket, text: string, isTick: boolean): void {
     if (socket.readyState !== socket.OPEN) return;
-    if (socket.bufferedAmount > LIVE_SEND_BUFFER_DROP_BYTES) {
+    const buffered = socket.bufferedAmount;
+    if (buffered > LIVE_SEND_BUFFER_DROP_BYTES) {
       this.stats.watchersDropped += 1;
       socket.terminate();
       return;
     }
-    if (isTick && socket.bufferedAmount > LIVE_SEND_BUFFER_SKIP_TICKS_BYTES) {
+    if (isTick && buffered > LIVE_SEND_BUFFER_SKIP_TICKS_BYTES) {
       this.stats.ticksSkipped += 1;
       return;
     }
@@ -185,12 +237,42 @@ export class LiveHub implements LiveFeed {
     let channel = this.channels.get(sessionId);
     if (channel === undefined) {
       channel = {
-        sessionId, currency: null, seq: 0, replay: { texts: new Array<string | null | undefined>(LIVE_REPLAY_MESSAGES_MAX), ticks: null }, watchers: new Map(), ended: false,
+        sessionId, currency: null, tickPrefix: tickTextPrefix(sessionId), seq: 0,
+        texts: new Array<string | null | undefined>(LIVE_REPLAY_MESSAGES_MAX), tickSeconds: null, tickMinor: null, amountMinor: -1n, amountText: '',
+        watchers: [], ended: false, sink: null,
       };
       this.channels.set(sessionId, channel);
+      const sink = this.sinks.get(sessionId);
+      if (sink !== undefined) link(channel, sink);
     }
     return channel;
   }
+
+  private dropChannel(channel: Channel): void {
+    this.channels.delete(channel.sessionId);
+    if (channel.sink !== null) channel.sink.channel = null;
+    channel.sink = null;
+  }
+}
+
+function link(channel: Channel, sink: SessionTicks): void {
+  channel.sink = sink;
+  channel.currency = sink.currency;
+  sink.channel = channel;
+}
+
+function watcherOf(channel: Channel | undefined, socket: WebSocket): Watcher | undefined {
+  return channel?.watchers.find((watcher) => watcher.socket === socket);
+}
+
+/** The text of tick `seq` (the amount in minor units of the channel's currency). */
+function writtenTick(channel: Channel, seq: number, meteredSeconds: number, billedMinor: bigint): string {
+  if (billedMinor !== channel.amountMinor) {
+    assert(channel.currency !== null, 'a ticking channel knows its currency');
+    channel.amountText = minorUnitsText(billedMinor, channel.currency);
+    channel.amountMinor = billedMinor;
+  }
+  return tickText(channel.tickPrefix, meteredSeconds, channel.amountText, seq);
 }
 
 /** The messages of a channel after `seq`, or null when the replay buffer no longer reaches back to it. */
@@ -200,16 +282,15 @@ function sentSince(channel: Channel, seq: number): readonly Sent[] | null {
   const since: Sent[] = [];
   for (let next = seq + 1; next <= channel.seq; next += 1) {
     const index = next % LIVE_REPLAY_MESSAGES_MAX;
-    const text = channel.replay.texts[index];
+    const text = channel.texts[index];
     assert(text !== undefined, `the replay buffer holds message ${next}`);
     if (text !== null) {
       since.push({ seq: next, text, isTick: false });
       continue;
     }
-    const { ticks } = channel.replay;
-    assert(ticks !== null && channel.currency !== null, 'a replayed tick has its figures');
-    const figures = { sessionId: channel.sessionId, currency: channel.currency, meteredSeconds: ticks.meteredSeconds[index] ?? 0, billedMinor: ticks.billedMinor[index] ?? 0n };
-    since.push({ seq: next, text: JSON.stringify(tickMessage(figures, next)), isTick: true });
+    const { tickSeconds, tickMinor } = channel;
+    assert(tickSeconds !== null && tickMinor !== null, 'a replayed tick has its figures');
+    since.push({ seq: next, text: writtenTick(channel, next, tickSeconds[index] ?? 0, tickMinor[index] ?? 0n), isTick: true });
   }
   return since;
 }

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { BrokerEvent, SessionView } from '../../app/index.ts';
-import { type Currency, minorUnitExponent, Money, type PricePoint, type Tariff } from '../../domain/index.ts';
+import { minorUnitsText, Money, type PricePoint, type Tariff } from '../../domain/index.ts';
 
 export const clientMessage = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('ping') }),
@@ -43,38 +43,30 @@ export function snapshotMessage(view: SessionView, tariff: Tariff, seq: number):
   };
 }
 
-/** Integer minor units as a decimal string ("4.25"), without decimal arithmetic. */
-function amountText(minor: bigint, currency: Currency): string {
-  return Money.fromScaledInteger(minor, minorUnitExponent(currency), currency).toString();
-}
-
-/** What a tick shows: the hub keeps ticks in this form and writes their text when it sends them. */
-export interface TickFigures {
-  readonly sessionId: string;
-  readonly currency: Currency;
-  readonly meteredSeconds: number;
-  readonly billedMinor: bigint;
-}
-
-export function tickMessage(tick: TickFigures, seq: number): Record<string, unknown> {
-  return { type: 'tick', sessionId: tick.sessionId, meteredSeconds: tick.meteredSeconds, amount: amountText(tick.billedMinor, tick.currency), seq };
-}
-
 /**
- * The message of a broker event, numbered `seq` by the hub. Built for every tick of every watched
- * session, so amounts are written straight from integer minor units (no decimal arithmetic).
+ * A tick's text is written, not serialised: every watched session sends one a second. It is the
+ * text of `JSON.stringify({ type: 'tick', sessionId, meteredSeconds, amount, seq })`; the part up
+ * to the metered seconds, the same for all of a session's ticks, is written once
+ * (`tickTextPrefix`). `amount` is a decimal string (digits, a point, a sign: nothing to escape).
  */
+export function tickTextPrefix(sessionId: string): string {
+  return `{"type":"tick","sessionId":${JSON.stringify(sessionId)},"meteredSeconds":`;
+}
+
+export function tickText(prefix: string, meteredSeconds: number, amount: string, seq: number): string {
+  return `${prefix}${meteredSeconds},"amount":"${amount}","seq":${seq}}`;
+}
+
+/** The message of a broker event (ticks are written by tickText), numbered `seq` by the hub. */
 export function eventMessage(event: BrokerEvent, seq: number): Record<string, unknown> {
   switch (event.type) {
-    case 'tick':
-      return tickMessage({ sessionId: event.session.id, currency: event.session.currency, meteredSeconds: event.meteredSeconds, billedMinor: event.billedMinor }, seq);
     case 'notice':
       return { type: 'notice', sessionId: event.session.id, kind: event.notice, at: new Date(event.atMs).toISOString(), price: priceJson(event.price), seq };
     case 'state':
       return { type: 'state', sessionId: event.session.id, status: event.session.status, change: event.change, medium: event.session.medium, seq };
     case 'ended':
       return {
-        type: 'ended', sessionId: event.session.id, reason: event.reason, amount: amountText(event.billedMinor, event.session.currency), chargeId: event.chargeId,
+        type: 'ended', sessionId: event.session.id, reason: event.reason, amount: minorUnitsText(event.billedMinor, event.session.currency), chargeId: event.chargeId,
         meteredSeconds: event.session.intervals.reduce((sum, interval) => sum + interval.seconds, 0), seq,
       };
   }

@@ -386,7 +386,7 @@ export class SessionBroker {
     const phaseMs = session.meteringStartedAtMs ?? session.createdAtMs;
     const firstTickMs = phaseMs + Math.max(1, Math.ceil((now - phaseMs) / 1000)) * 1000;
     const plan = this.planStop(live);
-    live.tickRow = this.ticks.add(live, Math.min(firstTickMs, now + 1000));
+    live.tickRow = this.ticks.add(live, Math.min(firstTickMs, now + 1000), this.deps.feed.ticksOf(session));
     this.ticks.write(live.tickRow, live);
     if (plan.stopAtMs !== null) {
       live.timers.push(scheduler.at(plan.stopAtMs, (dueMs) => {
@@ -418,7 +418,7 @@ export class SessionBroker {
    */
   private onTick(row: number, dueMs: number): void {
     const { ticks } = this;
-    const proof = ticks.proofMs[row] ?? 0;
+    const proof = ticks.proofMs(row);
     if (dueMs - proof > this.deps.config.livenessGraceMs) {
       const live = ticks.lives[row];
       if (live === null || live === undefined) return;
@@ -426,14 +426,9 @@ export class SessionBroker {
       this.deps.background(this.run(live.session.id, (l) => this.finish(l, 'liveness_lost', lastProofOfLifeMs(l.session))));
       return;
     }
-    const runStartedAtMs = ticks.runStartedAtMs[row] ?? Number.NaN;
-    if (Number.isNaN(runStartedAtMs)) return;
-    const shownAtMs = Math.min(dueMs, Math.max(proof, runStartedAtMs), ticks.stopAtMs[row] ?? Number.POSITIVE_INFINITY);
-    const metered = (ticks.closedSeconds[row] ?? 0) + Math.floor((shownAtMs - runStartedAtMs) / 1000);
-    const billedMinor = ticks.amountAt(row, metered);
-    const session = ticks.sessions[row];
-    if (session === null || session === undefined) return;
-    this.deps.feed.publish({ type: 'tick', session, atMs: dueMs, meteredSeconds: metered, billedMinor });
+    const metered = ticks.meteredAt(row, dueMs);
+    if (Number.isNaN(metered)) return;
+    ticks.sinks[row]?.tick(dueMs, metered, ticks.amountAt(row, metered));
   }
 
   /** Schedules a notice when the price next changes (free window ending, tier or band change), then the next. */

@@ -1,9 +1,9 @@
 /**
  * The 1 Hz ticks of every running session, laid out for 100,000 sessions a second.
  *
- * What a tick reads is a struct of arrays: one row per ticking session, one typed array per
- * figure; most seconds a tick reads its row's few numbers and the amount step it is in — no
- * session object, no billing curve (the curve's next steps are laid out in the row a few at a
+ * What a tick reads is a row of numbers: one per ticking session, its figures side by side in
+ * one typed array; most seconds a tick reads its row's few numbers and the amount step it is in —
+ * no session object, no billing curve (the curve's next steps are laid out in the row a few at a
  * time). Sessions are grouped by the millisecond of the second their ticks fall on (their phase):
  * the scheduler holds one timer per phase in use (at most 1,000), whose firing walks the group's
  * rows in order. Reading the same figures from each session's
@@ -14,7 +14,7 @@
  * stop) and removes it when the session stops ticking; rows are reused.
  */
 import { lastProofOfLifeMs, type Session } from '../../domain/index.ts';
-import type { Scheduler, TimerHandle } from '../ports/index.ts';
+import type { Scheduler, TickSink, TimerHandle } from '../ports/index.ts';
 import type { LiveSession } from './live-session.ts';
 
 const ROWS_INITIAL = 1024;
@@ -32,26 +32,36 @@ interface Group {
   timer: TimerHandle | null;
 }
 
+/*
+ * A row's figures are FIELDS doubles from row * FIELDS in `figures`: a tick reads a couple of
+ * cache lines of its row rather than one line in each of a dozen arrays. Their offsets follow.
+ */
+/** The session's last proof of life (the older side's). */
+const PROOF_MS = 0;
+/** Start of the run in progress; NaN while not metering (waiting, or on a free hold). */
+const RUN_STARTED_AT_MS = 1;
+/** The planned stop; +∞ when none. */
+const STOP_AT_MS = 2;
+/** Metered seconds of the closed intervals. */
+const CLOSED_SECONDS = 3;
+/** 1 while the row ticks, 0 once removed (a row removed during its group's walk is skipped). */
+const TICKING = 4;
+/**
+ * The amount steps laid out from the billing curve (STEPS_AHEAD a row): consecutive, the first
+ * from STEPS_FROM_SECOND, each holding up to its last second (at STEP_LAST_SECOND + i); how many,
+ * and the one in use. Their amounts are in `stepMinor`.
+ */
+const STEPS_FROM_SECOND = 5;
+const STEP_COUNT = 6;
+const STEP_CURRENT = 7;
+const STEP_LAST_SECOND = 8;
+const FIELDS = STEP_LAST_SECOND + STEPS_AHEAD;
+
 export class TickTable {
-  /** The session's last proof of life (the older side's). */
-  proofMs = new Float64Array(ROWS_INITIAL);
-  /** Start of the run in progress; NaN while not metering (waiting, or on a free hold). */
-  runStartedAtMs = new Float64Array(ROWS_INITIAL);
-  /** The planned stop; +∞ when none. */
-  stopAtMs = new Float64Array(ROWS_INITIAL);
-  /** Metered seconds of the closed intervals. */
-  closedSeconds = new Float64Array(ROWS_INITIAL);
-  /**
-   * The amount steps laid out from the billing curve (STEPS_AHEAD a row): consecutive, the first
-   * from `stepsFromSecond`, each holding up to its last second; how many, and the one in use.
-   */
-  private stepsFromSecond = new Float64Array(ROWS_INITIAL);
-  private stepLastSecond = new Float64Array(ROWS_INITIAL * STEPS_AHEAD);
+  private figures = new Float64Array(ROWS_INITIAL * FIELDS);
   private readonly stepMinor: bigint[] = [];
-  private stepCount = new Int32Array(ROWS_INITIAL);
-  private stepCurrent = new Int32Array(ROWS_INITIAL);
-  /** The session as last committed, what its tick event carries (kept here, not read through `lives`: one object fewer a tick). */
-  readonly sessions: (Session | null)[] = [];
+  /** Where each row's ticks go (the feed's sink of its session: no lookup by id a tick). */
+  readonly sinks: (TickSink | null)[] = [];
   /** The running session of each row (null when the row is free or being removed). */
   readonly lives: (LiveSession | null)[] = [];
   /** Each row's phase group and its place in it. */
@@ -73,13 +83,14 @@ export class TickTable {
   /**
    * Adds a session that ticks every second on the millisecond of `firstTickMs` (its phase), from
    * that millisecond's next firing — `firstTickMs` when it is the first group of its phase, at most
-   * a second away otherwise; returns its row, to `write`.
+   * a second away otherwise; returns its row, to `write`. The row owns `sink` and closes it when removed.
    */
-  add(live: LiveSession, firstTickMs: number): number {
+  add(live: LiveSession, firstTickMs: number, sink: TickSink): number {
     const row = this.free.pop() ?? this.lives.length;
-    if (row >= this.proofMs.length) this.grow();
+    if (row >= this.phaseOf.length) this.grow();
     this.lives[row] = live;
-    this.sessions[row] = live.session;
+    this.sinks[row] = sink;
+    this.figures[row * FIELDS + TICKING] = 1;
     if (this.timers === 'per-session') {
       this.rowTimers[row] = this.scheduler.everySecond(firstTickMs, (dueMs) => { this.onTick(row, dueMs); });
       return row;
@@ -98,7 +109,9 @@ export class TickTable {
   remove(row: number): void {
     if (this.lives[row] === null) return;
     this.lives[row] = null;
-    this.sessions[row] = null;
+    this.figures[row * FIELDS + TICKING] = 0;
+    this.sinks[row]?.close();
+    this.sinks[row] = null;
     const timer = this.rowTimers[row];
     if (timer !== undefined && timer !== null) {
       this.scheduler.cancel(timer);
@@ -113,12 +126,29 @@ export class TickTable {
   /** Mirrors the session's state into its row, and forgets the amount shown (the billing curve may have changed). */
   write(row: number, live: LiveSession): void {
     const { session } = live;
-    this.sessions[row] = session;
-    this.proofMs[row] = lastProofOfLifeMs(session);
-    this.runStartedAtMs[row] = session.meteringStartedAtMs === null || session.runStartedAtMs === null || live.curve === null ? Number.NaN : session.runStartedAtMs;
-    this.stopAtMs[row] = live.stopAtMs ?? Number.POSITIVE_INFINITY;
-    this.closedSeconds[row] = live.closedSeconds;
-    this.stepCount[row] = 0;
+    const at = row * FIELDS;
+    this.figures[at + PROOF_MS] = lastProofOfLifeMs(session);
+    this.figures[at + RUN_STARTED_AT_MS] = session.meteringStartedAtMs === null || session.runStartedAtMs === null || live.curve === null ? Number.NaN : session.runStartedAtMs;
+    this.figures[at + STOP_AT_MS] = live.stopAtMs ?? Number.POSITIVE_INFINITY;
+    this.figures[at + CLOSED_SECONDS] = live.closedSeconds;
+    this.figures[at + STEP_COUNT] = 0;
+  }
+
+  /** The row's last proof of life. */
+  proofMs(row: number): number {
+    return this.figures[row * FIELDS + PROOF_MS] ?? 0;
+  }
+
+  /**
+   * The metered seconds a tick due at `dueMs` shows: up to the last proof of life and the planned
+   * stop, never beyond; NaN while not metering.
+   */
+  meteredAt(row: number, dueMs: number): number {
+    const at = row * FIELDS;
+    const { figures } = this;
+    const runStartedAtMs = figures[at + RUN_STARTED_AT_MS] ?? Number.NaN;
+    const shownAtMs = Math.min(dueMs, Math.max(figures[at + PROOF_MS] ?? 0, runStartedAtMs), figures[at + STOP_AT_MS] ?? Number.POSITIVE_INFINITY);
+    return (figures[at + CLOSED_SECONDS] ?? 0) + Math.floor((shownAtMs - runStartedAtMs) / 1000);
   }
 
   /**
@@ -126,30 +156,30 @@ export class TickTable {
    * later one laid out ahead, else from steps laid out afresh from the billing curve.
    */
   amountAt(row: number, meteredSeconds: number): bigint {
-    const base = row * STEPS_AHEAD;
-    const count = this.stepCount[row] ?? 0;
-    let current = this.stepCurrent[row] ?? 0;
+    const at = row * FIELDS;
+    const { figures } = this;
+    const count = figures[at + STEP_COUNT] ?? 0;
+    let current = figures[at + STEP_CURRENT] ?? 0;
     // Steps are consecutive: skip those metered time has passed.
-    while (current < count && meteredSeconds > (this.stepLastSecond[base + current] ?? 0)) current += 1;
-    if (current >= count || meteredSeconds < (this.stepsFromSecond[row] ?? 0)) {
+    while (current < count && meteredSeconds > (figures[at + STEP_LAST_SECOND + current] ?? 0)) current += 1;
+    if (current >= count || meteredSeconds < (figures[at + STEPS_FROM_SECOND] ?? 0)) {
       const steps = this.lives[row]?.curve?.stepsFrom(meteredSeconds, STEPS_AHEAD) ?? [];
       for (const [index, step] of steps.entries()) {
-        this.stepLastSecond[base + index] = step.lastSecond;
-        this.stepMinor[base + index] = step.billedMinor;
+        figures[at + STEP_LAST_SECOND + index] = step.lastSecond;
+        this.stepMinor[row * STEPS_AHEAD + index] = step.billedMinor;
       }
-      this.stepsFromSecond[row] = meteredSeconds;
-      this.stepCount[row] = steps.length;
+      figures[at + STEPS_FROM_SECOND] = meteredSeconds;
+      figures[at + STEP_COUNT] = steps.length;
       current = 0;
       if (steps.length === 0) return 0n;
     }
-    this.stepCurrent[row] = current;
-    return this.stepMinor[base + current] ?? 0n;
+    figures[at + STEP_CURRENT] = current;
+    return this.stepMinor[row * STEPS_AHEAD + current] ?? 0n;
   }
 
   /** Only the session's proof of life changed (a heartbeat). */
   writeProof(row: number, session: Session): void {
-    this.sessions[row] = session;
-    this.proofMs[row] = lastProofOfLifeMs(session);
+    this.figures[row * FIELDS + PROOF_MS] = lastProofOfLifeMs(session);
   }
 
   /** Ticks every session of a phase group, in the order they joined; those joining meanwhile tick from the next second. */
@@ -162,7 +192,7 @@ export class TickTable {
     try {
       for (let index = 0; index < end; index += 1) {
         const row = rows[index];
-        if (row !== undefined && this.lives[row] !== null) this.onTick(row, dueMs);
+        if (row !== undefined && this.figures[row * FIELDS + TICKING] === 1) this.onTick(row, dueMs);
       }
     } finally {
       this.walking = -1;
@@ -189,19 +219,12 @@ export class TickTable {
   }
 
   private grow(): void {
-    const capacity = this.proofMs.length * 2;
+    const capacity = this.phaseOf.length * 2;
     const grown = <T extends Float64Array<ArrayBuffer> | Int32Array<ArrayBuffer> | Int16Array<ArrayBuffer>>(from: T, to: T): T => {
       to.set(from);
       return to;
     };
-    this.proofMs = grown(this.proofMs, new Float64Array(capacity));
-    this.runStartedAtMs = grown(this.runStartedAtMs, new Float64Array(capacity));
-    this.stopAtMs = grown(this.stopAtMs, new Float64Array(capacity));
-    this.closedSeconds = grown(this.closedSeconds, new Float64Array(capacity));
-    this.stepsFromSecond = grown(this.stepsFromSecond, new Float64Array(capacity));
-    this.stepLastSecond = grown(this.stepLastSecond, new Float64Array(capacity * STEPS_AHEAD));
-    this.stepCount = grown(this.stepCount, new Int32Array(capacity));
-    this.stepCurrent = grown(this.stepCurrent, new Int32Array(capacity));
+    this.figures = grown(this.figures, new Float64Array(capacity * FIELDS));
     this.phaseOf = grown(this.phaseOf, new Int16Array(capacity));
     this.positionOf = grown(this.positionOf, new Int32Array(capacity));
   }

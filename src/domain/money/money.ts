@@ -19,6 +19,14 @@ function scaledToDecimalString(scaled: bigint, decimals: number): string {
   return `${negative ? '-' : ''}${digits.slice(0, -decimals)}.${digits.slice(-decimals)}`;
 }
 
+/**
+ * Integer minor units of `currency` as a decimal string ("4.25"), without decimal arithmetic: the
+ * text of `Money.fromScaledInteger(minor, minorUnitExponent(currency), currency).toString()`.
+ */
+export function minorUnitsText(minor: bigint, currency: Currency): string {
+  return scaledToDecimalString(minor, minorUnitExponent(currency));
+}
+
 /** An exact decimal written as an integer at a number of decimal places (1.234 = 1234n at 3). */
 interface Scaled {
   readonly scaled: bigint;

@@ -11,7 +11,7 @@ export {
   Reconciler,
 } from './reconciliation.ts';
 export {
-  addTotals, assembleStatements, billedMinutes, dueOf, minorUnitsText, type Statement, type StatementAggregate, statementFromJson, statementId, statementJson,
+  addTotals, assembleStatements, billedMinutes, dueOf, type Statement, type StatementAggregate, statementFromJson, statementId, statementJson,
   STATEMENT_KINDS, type StatementKind, type StatementPart, type Totals, ZERO_TOTALS,
 } from './statement.ts';
 export { STATEMENT_CSV_COLUMNS, type StatementCsvRun, statementCsvRow, statementsCsv } from './statement-csv.ts';

@@ -4,7 +4,7 @@
  * Pure: the aggregation happens in SQL; this assembles, checks and renders.
  */
 import { assert } from '../assert.ts';
-import { type Currency, decimalRounding, isCurrency, minorUnitExponent, Money, toDec } from '../money/index.ts';
+import { type Currency, decimalRounding, isCurrency, minorUnitsText, Money, toDec } from '../money/index.ts';
 
 export const STATEMENT_KINDS = ['carrier', 'merchant'] as const;
 /** `carrier`: billing carrier (debtor) → hosting carrier; `merchant`: hosting carrier (debtor) → merchant. */
@@ -115,15 +115,6 @@ export function assembleStatements(period: string, rows: readonly StatementAggre
 /** Billed minutes as shown on statements: seconds / 60, two decimals, rounded half-up ("72.00"). */
 export function billedMinutes(billedSeconds: bigint): string {
   return toDec(billedSeconds).div(60).toDecimalPlaces(2, decimalRounding('half-up')).toFixed(2); // ok: minutes, exact decimal
-}
-
-/**
- * Minor units as a decimal string in major units ("12.30"), as `Money.fromMinorUnits(…).toString()`
- * writes them, without its decimal division: a run writes some fifteen hundred of them, on the
- * server's event loop.
- */
-export function minorUnitsText(minor: bigint, currency: Currency): string {
-  return Money.fromScaledInteger(minor, minorUnitExponent(currency), currency).toString();
 }
 
 function totalsJson(t: Totals, currency: Currency): Record<string, unknown> {

@@ -22,7 +22,7 @@ import { ManualClock } from '../../../src/adapters/clock/index.ts';
 import { ulidGenerator } from '../../../src/adapters/ids.ts';
 import { randomSecrets } from '../../../src/adapters/secrets/index.ts';
 import { KyselyStore, type OpenDatabase, verifyLedger } from '../../../src/adapters/store/index.ts';
-import { SessionBroker, type Store } from '../../../src/app/index.ts';
+import { feedOf, SessionBroker, type Store } from '../../../src/app/index.ts';
 import {
   type EndReason, maxCostBilled, type Medium, type MeteredInterval, Money, parseTariff, periodOf, rate, type Session, type Tariff,
 } from '../../../src/domain/index.ts';
@@ -162,7 +162,7 @@ function startBroker(database: OpenDatabase, startMs: number): Run {
   const store = new KyselyStore(database.db, database.dialect);
   const failures: unknown[] = [];
   const broker = new SessionBroker({
-    store, clock, scheduler: clock, ids: ulidGenerator(() => clock.nowMs()), secrets: randomSecrets, feed: { publish: () => undefined },
+    store, clock, scheduler: clock, ids: ulidGenerator(() => clock.nowMs()), secrets: randomSecrets, feed: feedOf(() => undefined),
     // Work started by timers (cap stops, liveness) must not fail silently: a failure is a bug.
     background: (work) => { clock.track(work.catch((error: unknown) => { failures.push(error); })); },
     config: { livenessGraceMs: GRACE_MS },

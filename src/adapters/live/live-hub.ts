@@ -47,7 +47,7 @@ interface Channel {
   tickSeconds: Float64Array | null;
   tickMinor: BigInt64Array | null;
   /** The last tick's amount and its text: the amount changes every few seconds at most, its text is written once. */
-  amountMinor: bigint;
+  amountMinor: bigint | null;
   amountText: string;
   /** A handful at most (LIVE_WATCHERS_PER_SESSION_MAX): an array, walked on every message. */
   readonly watchers: Watcher[];
@@ -238,7 +238,7 @@ export class LiveHub implements LiveFeed {
     if (channel === undefined) {
       channel = {
         sessionId, currency: null, tickPrefix: tickTextPrefix(sessionId), seq: 0,
-        texts: new Array<string | null | undefined>(LIVE_REPLAY_MESSAGES_MAX), tickSeconds: null, tickMinor: null, amountMinor: -1n, amountText: '',
+        texts: new Array<string | null | undefined>(LIVE_REPLAY_MESSAGES_MAX), tickSeconds: null, tickMinor: null, amountMinor: null, amountText: '',
         watchers: [], ended: false, sink: null,
       };
       this.channels.set(sessionId, channel);

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import type { z } from 'zod';
 import type { Store } from '../../app/index.ts';
-import { sha256Hex, type Violation, zodViolations } from '../../domain/index.ts';
+import { type Violation, zodViolations } from '../../domain/index.ts';
 import { canonicalJson } from './canonical-json.ts';
 import {
   IDEMPOTENCY_KEY_LENGTH_MAX, RATE_LIMIT_ANONYMOUS_BURST, RATE_LIMIT_ANONYMOUS_PER_S, RATE_LIMIT_KEY_BURST, RATE_LIMIT_KEY_PER_S,
@@ -14,6 +14,7 @@ import {
 } from './limits.ts';
 import { type Authenticator, bearerSecret, type Principal, principalName } from './principal.ts';
 import { problem, ProblemError, statusOf } from './problem.ts';
+import { sha256Hex } from './sha256.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import type { Reply, Route, StreamBody } from './route.ts';
 

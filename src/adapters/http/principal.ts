@@ -6,7 +6,7 @@
  * bound allows (what a token names never changes).
  */
 import type { Store } from '../../app/index.ts';
-import { sha256Hex } from '../../domain/index.ts';
+import { sha256Hex } from './sha256.ts';
 
 export type Principal =
   | { readonly kind: 'operator'; readonly carrierId: string; readonly keyId: string }

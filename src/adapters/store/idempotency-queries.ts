@@ -5,13 +5,15 @@
  *   does nothing on a duplicate key, so two concurrent requests with one key can never both start,
  *   whichever process they reach; completing it is an UPDATE.
  * - in the process (SQLite, which one server process writes: docs/operations.md): `InProcessClaims`
- *   keeps the claims in flight in memory and writes the record once, completed — one commit a
- *   request instead of two. A claim dies with its process, as a database claim would be purged.
+ *   keeps the claims in flight in memory and writes the record once, completed, in the next group
+ *   commit together with every record completed meanwhile — no commit of its own. A claim dies
+ *   with its process, as a database claim would be purged.
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Expression, ExpressionBuilder, Kysely, Selectable, SqlBool } from 'kysely';
 import { IDEMPOTENCY_IN_PROGRESS_TTL_MS, IDEMPOTENCY_RECORD_TTL_MS } from '../../app/limits.ts';
 import type { IdempotencyBegin, IdempotentResponse } from '../../app/ports/index.ts';
+import type { GroupCommit } from './group-commit.ts';
 import { IDEMPOTENCY_PURGED_PER_STATEMENT } from './limits.ts';
 import { asNumber } from './row-values.ts';
 import { prepared } from './prepared.ts';
@@ -137,9 +139,19 @@ interface Claim {
  * replays) and, when there is none, notes the claim in memory; completing writes the record,
  * completed, and only then forgets the claim, so a retry always finds one or the other. A claim
  * in flight longer than IDEMPOTENCY_IN_PROGRESS_TTL_MS is treated as dead, as in the database.
+ *
+ * Records are written by the group commit (group-commit.ts): the records completed while a batch
+ * waits go into it as one member, inserted one after another in its transaction, so a POST's
+ * record costs an INSERT inside a transaction (about 10 µs) instead of a commit of its own (about
+ * 55 µs on the churn benchmark). `complete` resolves after that COMMIT, as before after its own.
  */
 export class InProcessClaims {
   private readonly claims = new Map<string, Claim>();
+  /** Completed records not yet handed to a batch, and the group commit member that will write them. */
+  private pending: Parameters<typeof insertCompleted.execute>[1][] = [];
+  private written: Promise<void> | null = null;
+
+  constructor(private readonly commits: GroupCommit) {}
 
   async begin(db: Db, principal: string, key: string, requestHash: string, atMs: number): Promise<IdempotencyBegin> {
     const id = claimId(principal, key);
@@ -158,11 +170,19 @@ export class InProcessClaims {
     return { outcome: 'started' };
   }
 
-  async complete(db: Db, principal: string, key: string, response: IdempotentResponse, atMs: number): Promise<void> {
+  async complete(principal: string, key: string, response: IdempotentResponse, atMs: number): Promise<void> {
     const id = claimId(principal, key);
     const claim = this.claims.get(id);
     if (claim === undefined) return;
-    await insertCompleted.execute(db, { principal, key, requestHash: claim.requestHash, status: response.status, body: response.body, createdAtMs: claim.atMs, atMs });
+    this.pending.push({ principal, key, requestHash: claim.requestHash, status: response.status, body: response.body, createdAtMs: claim.atMs, atMs });
+    this.written ??= this.commits.run(async (connection) => {
+      // Records completed from now on wait for the next batch.
+      const records = this.pending;
+      this.pending = [];
+      this.written = null;
+      for (const record of records) await insertCompleted.execute(connection, record);
+    });
+    await this.written;
     if (this.claims.get(id) === claim) this.claims.delete(id);
   }
 

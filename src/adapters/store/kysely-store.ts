@@ -41,7 +41,7 @@ const inProcessClaims = new WeakMap<Kysely<Database>, idempotency.InProcessClaim
 function inProcessClaimsOf(db: Kysely<Database>): idempotency.InProcessClaims {
   let found = inProcessClaims.get(db);
   if (found === undefined) {
-    found = new idempotency.InProcessClaims();
+    found = new idempotency.InProcessClaims(groupCommitOf(db, 'sqlite'));
     inProcessClaims.set(db, found);
   }
   return found;
@@ -164,7 +164,7 @@ export class KyselyStore implements Store {
     return idempotency.beginIdempotent(this.db, principal, key, requestHash, atMs);
   }
   completeIdempotent(principal: string, key: string, response: IdempotentResponse, atMs: number) {
-    if (this.dialect === 'sqlite') return inProcessClaimsOf(this.db).complete(this.db, principal, key, response, atMs);
+    if (this.dialect === 'sqlite') return inProcessClaimsOf(this.db).complete(principal, key, response, atMs);
     return idempotency.completeIdempotent(this.db, principal, key, response, atMs);
   }
   async abandonIdempotent(principal: string, key: string) {

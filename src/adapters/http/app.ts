@@ -16,6 +16,7 @@ import { Authenticator, principalName } from './principal.ts';
 import { problem, ProblemError, statusOf } from './problem.ts';
 import { RateLimiter } from './rate-limit.ts';
 import type { Route } from './route.ts';
+import { routeTable } from './route-table.ts';
 import { billingRoutes } from './routes/billing-routes.ts';
 import { moneyRoutes } from './routes/money-routes.ts';
 import { sessionRoutes } from './routes/session-routes.ts';
@@ -114,7 +115,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use('/v1', express.json({ limit: REQUEST_BODY_BYTES_MAX, strict: true, type: (req) => parsedAsJson(req as Request) }));
   const authenticator = new Authenticator(deps.store);
   const bind = { store: deps.store, authenticator, rateLimiter: new RateLimiter(), nowMs: () => deps.clock.nowMs() };
-  for (const route of routes) app[route.method](expressPath(route.path), bindRoute(bind, route));
+  app.use(routeTable(routes, (route) => bindRoute(bind, route)));
   app.use((req, res, next) => {
     const matching = routes.filter((route) => new RegExp(`^${expressPath(route.path).replace(/:[A-Za-z]+/g, '[^/]+')}$`).test(req.path));
     if (matching.length === 0) {

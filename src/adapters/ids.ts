@@ -2,8 +2,8 @@
  * Time-ordered unique ids: `<prefix>_` + 10 Crockford base-32 characters of milliseconds + 16 of
  * randomness (a ULID), so ids sort by creation and make stable cursors.
  */
-import { randomBytes } from 'node:crypto';
 import type { IdGenerator } from '../app/ports/index.ts';
+import { pooledRandomBytes } from './random-pool.ts';
 
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
@@ -18,7 +18,7 @@ function encodeTime(ms: number): string {
 }
 
 function randomDigits(): number[] {
-  return [...randomBytes(16)].map((byte) => byte % 32);
+  return Array.from(pooledRandomBytes(16), (byte) => byte % 32);
 }
 
 /** Adds one to a base-32 digit string (monotonic ULIDs within one millisecond). */

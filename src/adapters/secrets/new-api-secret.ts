@@ -1,6 +1,6 @@
 /** Random API key secrets: a prefix naming the kind, then 160 random bits in base 32. */
-import { randomBytes } from 'node:crypto';
 import { API_SECRET_RANDOM_BYTES } from '../../app/limits.ts';
+import { pooledRandomBytes } from '../random-pool.ts';
 
 /** RFC 4648 base 32, lower case: no characters that need escaping in a header or a shell. */
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
@@ -29,5 +29,5 @@ export function base32(bytes: Uint8Array): string {
  * @example newApiSecret() // "pk_demo_k3v7…" (32 characters after the prefix)
  */
 export function newApiSecret(prefix = 'pk_demo_'): string {
-  return `${prefix}${base32(randomBytes(API_SECRET_RANDOM_BYTES))}`;
+  return `${prefix}${base32(pooledRandomBytes(API_SECRET_RANDOM_BYTES))}`;
 }

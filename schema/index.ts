@@ -9,6 +9,7 @@ import * as m002 from './002-session-tokens.ts';
 import * as m003 from './003-quote-token-index.ts';
 import * as m004 from './004-settlement.ts';
 import * as m005 from './005-idempotency-purge.ts';
+import * as m006 from './006-holds-budget-covering.ts';
 
 export type { SchemaDialect };
 
@@ -22,4 +23,5 @@ export const MIGRATIONS: Readonly<Record<string, SchemaMigration>> = {
   '003-quote-token-index': m003,
   '004-settlement': m004,
   '005-idempotency-purge': m005,
+  '006-holds-budget-covering': m006,
 };

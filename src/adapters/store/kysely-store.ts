@@ -177,7 +177,8 @@ export class KyselyStore implements Store {
   }
   nextIdempotentPurgeMs() { return idempotency.nextIdempotentPurgeMs(this.db); }
 
-  insertQuote(quote: Quote) { return sessions.insertQuote(this.db, quote); }
+  /** Through the group commit: the quote shares the next batch's COMMIT instead of one of its own. */
+  insertQuote(quote: Quote) { return this.write((db) => sessions.insertQuote(db, quote)); }
   getQuote(id: string) { return sessions.getQuote(this.db, 'id', id); }
   findQuoteByTokenHash(tokenHash: string) { return sessions.getQuote(this.db, 'token_hash', tokenHash); }
   createSession(consent: Consent, session: Session, userTokenHash: string, event: SessionEvent) {

@@ -3,7 +3,7 @@
  * operations endpoints (/livez, /readyz, /metrics), /openapi.json and the API docs page, and one
  * error handler that answers problem+json for everything, never a stack trace.
  */
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import type { SessionBroker, Store } from '../../app/index.ts';
@@ -87,35 +87,62 @@ function securityHeaders() {
   };
 }
 
+/** Whether express would hand `path` to a layer mounted at /v1 (case-insensitive, as its router). */
+const API_PATH = /^\/v1(?:\/|$)/i;
+
+/**
+ * The API under /v1 as one layer of the application, first after the request's id and headers:
+ * the media type check, the JSON body, then the route table (route-table.ts). As three layers
+ * mounted at /v1 after the operations endpoints and the web pages, every API request was matched
+ * against each of them in turn. A request the table does not answer goes on (404 or 405 below).
+ */
+function apiLayer(deps: AppDeps, routes: readonly Route[]) {
+  const isStreamed = streamedRoute(routes);
+  const checkMediaType = (req: Request): ProblemError | undefined => {
+    if (req.method === 'POST' && req.headers['content-length'] !== '0' && req.headers['content-type'] !== undefined && !req.is('application/json') && !isStreamed(req)) {
+      return new ProblemError('unsupported_media_type', { detail: 'Send JSON: Content-Type: application/json' });
+    }
+    return undefined;
+  };
+  // A streamed route's body is never parsed here, whatever its Content-Type: it is read by the route, with its own limit.
+  const parsedAsJson = (req: Request): boolean => !isStreamed(req) && req.is('application/json') !== false;
+  const json: RequestHandler = express.json({ limit: REQUEST_BODY_BYTES_MAX, strict: true, type: (req) => parsedAsJson(req as Request) });
+  const authenticator = new Authenticator(deps.store);
+  const bind = { store: deps.store, authenticator, rateLimiter: new RateLimiter(), nowMs: () => deps.clock.nowMs() };
+  const table = routeTable(routes, (route) => bindRoute(bind, route));
+  return (req: Request, res: Response, next: NextFunction): void => {
+    if (!API_PATH.test(req.path)) {
+      next();
+      return;
+    }
+    const refused = checkMediaType(req);
+    if (refused !== undefined) {
+      next(refused);
+      return;
+    }
+    json(req, res, (error?: unknown) => {
+      if (error === undefined) table(req, res, next);
+      else next(error);
+    });
+  };
+}
+
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
   app.use(observe(deps));
   app.use(securityHeaders());
+  const routes = apiRoutes(deps);
+  app.use(apiLayer(deps, routes));
   app.get('/livez', (_req, res) => { res.json({ status: 'ok' }); });
   app.get('/readyz', (_req, res) => { res.status(deps.ready() ? 200 : 503).json({ status: deps.ready() ? 'ready' : 'not_ready' }); });
   app.get('/metrics', (_req, res, next) => {
     deps.metrics.registry.metrics().then((text) => { res.type(deps.metrics.registry.contentType).send(text); }, next);
   });
-  const routes = apiRoutes(deps);
   app.get('/openapi.json', (_req, res) => { res.json(openApiDocument(routes)); });
   app.get('/docs/api', (_req, res) => { res.type('html').send(apiDocsPage(routes)); });
   deps.extra?.(app);
-  const isStreamed = streamedRoute(routes);
-  app.use('/v1', (req, _res, next) => {
-    if (req.method === 'POST' && req.headers['content-length'] !== '0' && req.headers['content-type'] !== undefined && !req.is('application/json') && !isStreamed(req)) {
-      next(new ProblemError('unsupported_media_type', { detail: 'Send JSON: Content-Type: application/json' }));
-      return;
-    }
-    next();
-  });
-  // A streamed route's body is never parsed here, whatever its Content-Type: it is read by the route, with its own limit.
-  const parsedAsJson = (req: Request): boolean => !isStreamed(req) && req.is('application/json') !== false;
-  app.use('/v1', express.json({ limit: REQUEST_BODY_BYTES_MAX, strict: true, type: (req) => parsedAsJson(req as Request) }));
-  const authenticator = new Authenticator(deps.store);
-  const bind = { store: deps.store, authenticator, rateLimiter: new RateLimiter(), nowMs: () => deps.clock.nowMs() };
-  app.use(routeTable(routes, (route) => bindRoute(bind, route)));
   app.use((req, res, next) => {
     const matching = routes.filter((route) => new RegExp(`^${expressPath(route.path).replace(/:[A-Za-z]+/g, '[^/]+')}$`).test(req.path));
     if (matching.length === 0) {

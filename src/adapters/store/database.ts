@@ -9,6 +9,7 @@ import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { preparedStatementsOn } from './postgres-tuning.ts';
+import { attachDirect } from './direct-sqlite.ts';
 import { attachReferenceCache } from './reference-cache.ts';
 import { withStatementCache } from './sqlite-tuning.ts';
 import type { Database } from './tables.ts';
@@ -79,8 +80,10 @@ function openSqlite(path: string, synchronous: SqliteSynchronous): SqliteDatabas
 export function openDatabase(config: DatabaseConfig): OpenDatabase {
   if (config.dialect === 'sqlite') {
     const sqlite = openSqlite(config.path, config.synchronous ?? 'NORMAL');
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+    const statements = withStatementCache(sqlite);
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: statements }) });
     attachReferenceCache(db, sqlite);
+    attachDirect(db, sqlite, (sql) => statements.prepare(sql));
     return { db, dialect: 'sqlite', config, raw: { sqlite }, close: () => db.destroy() };
   }
   const pool = new pg.Pool({

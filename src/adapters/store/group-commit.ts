@@ -22,11 +22,25 @@
  * PostgreSQL database each have their own queue. Measured in docs/performance.md (storage).
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { type Kysely, sql } from 'kysely';
+import { CompiledQuery, type Kysely } from 'kysely';
+import { attachTransactionConnection, executeDirect } from './direct-sqlite.ts';
 import { GROUP_COMMIT_ATTEMPTS_MAX, GROUP_COMMIT_MAX } from './limits.ts';
 import type { Database } from './tables.ts';
 
 type Db = Kysely<Database>;
+
+// The batch's own statements, compiled once; run directly on SQLite (direct-sqlite.ts).
+const BEGIN = CompiledQuery.raw('begin');
+const BEGIN_IMMEDIATE = CompiledQuery.raw('begin immediate');
+const COMMIT = CompiledQuery.raw('commit');
+const ROLLBACK = CompiledQuery.raw('rollback');
+const SAVEPOINT = CompiledQuery.raw('savepoint palier_member');
+const ROLLBACK_TO_SAVEPOINT = CompiledQuery.raw('rollback to palier_member');
+const RELEASE_SAVEPOINT = CompiledQuery.raw('release palier_member');
+
+async function statement(connection: Db, query: CompiledQuery): Promise<void> {
+  if (executeDirect(connection, query) === null) await connection.executeQuery(query);
+}
 
 interface Member {
   run(connection: Db): Promise<void>;
@@ -115,7 +129,8 @@ export class GroupCommit {
     let batchError: Error | null = null;
     try {
       await this.db.connection().execute(async (connection) => {
-        await sql.raw(this.begin).execute(connection);
+        attachTransactionConnection(connection, this.db);
+        await statement(connection, this.begin === 'begin' ? BEGIN : BEGIN_IMMEDIATE);
         try {
           if (batch.length === 1) await batch[0]?.run(connection);
           else {
@@ -126,9 +141,9 @@ export class GroupCommit {
               await yieldToEventLoop();
             }
           }
-          await sql`commit`.execute(connection);
+          await statement(connection, COMMIT);
         } catch (error) {
-          await sql`rollback`.execute(connection).catch(() => undefined);
+          await statement(connection, ROLLBACK).catch(() => undefined);
           throw error;
         }
       });
@@ -141,11 +156,11 @@ export class GroupCommit {
 
 /** A member's failure undoes its own writes only; a failed rollback (the transaction is gone) fails the batch. */
 async function runInSavepoint(connection: Db, member: Member): Promise<void> {
-  await sql`savepoint palier_member`.execute(connection);
+  await statement(connection, SAVEPOINT);
   try {
     await member.run(connection);
   } catch {
-    await sql`rollback to palier_member`.execute(connection);
+    await statement(connection, ROLLBACK_TO_SAVEPOINT);
   }
-  await sql`release palier_member`.execute(connection);
+  await statement(connection, RELEASE_SAVEPOINT);
 }

@@ -11,6 +11,7 @@
  */
 import type { Compilable, CompiledQuery, Insertable, Kysely, QueryResult, Selectable } from 'kysely';
 import { assert } from '../../domain/index.ts';
+import { executeDirect } from './direct-sqlite.ts';
 import type { Database } from './tables.ts';
 
 type Db = Kysely<Database>;
@@ -65,7 +66,8 @@ export function prepared<A extends Record<string, unknown>, O>(
   const execute = async (db: Db, args: A): Promise<QueryResult<O>> => {
     const { query, slots } = templateFor(db);
     const parameters = slots.map((slot) => ('arg' in slot ? args[slot.arg] : slot.constant));
-    return db.executeQuery<O>({ ...query, parameters });
+    const compiled = { ...query, parameters };
+    return executeDirect(db, compiled) ?? db.executeQuery<O>(compiled);
   };
   return {
     execute,

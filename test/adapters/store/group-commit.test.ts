@@ -4,12 +4,14 @@ import { type Kysely, sql } from 'kysely';
 import { type OpenDatabase, openDatabase } from '../../../src/adapters/store/database.ts';
 import { GroupCommit } from '../../../src/adapters/store/group-commit.ts';
 import { GROUP_COMMIT_MAX } from '../../../src/adapters/store/limits.ts';
+import { insertRows, rowBy } from '../../../src/adapters/store/prepared.ts';
 import type { Database } from '../../../src/adapters/store/tables.ts';
 import { describeEachDatabase } from '../../support/databases.ts';
 
 /**
  * Group commit on a real database: a scratch table; a batch is recognised by the connection its
- * members are given (one per batch); what is committed is read from a second connection.
+ * members are given (one per batch); what is committed is read from a second connection. And the
+ * direct path of prepared queries on SQLite (direct-sqlite.ts) keeps out of an open batch.
  */
 describeEachDatabase('storage: group commit', ({ database, target }) => {
   let reader: OpenDatabase;
@@ -109,4 +111,26 @@ describeEachDatabase('storage: group commit', ({ database, target }) => {
     const labels = await committedLabels();
     assert(!labels.includes('lone-undone') && labels.includes('after'));
   });
+
+  it('a prepared read of the database handle while a batch is open waits for it, and never sees what the batch did not commit', async () => {
+    const { db } = database();
+    let release = (): void => undefined;
+    const gate = new Promise<void>((resolve) => { release = resolve; });
+    let inserted = (): void => undefined;
+    const insertedYet = new Promise<void>((resolve) => { inserted = resolve; });
+    const batch = queue.run(async (connection) => {
+      await insertRows(connection, 'carriers', [{ id: 'car_never_committed', name: 'Never', country: 'FR', currency: 'EUR', time_zone: 'Europe/Paris', created_at_ms: 1 }]);
+      inserted();
+      await gate;
+      throw new Error('rolled back after the read was asked');
+    });
+    await insertedYet;
+    // SQLite: the transaction is open on the one connection; a direct read would run inside it (direct-sqlite.ts).
+    const read = rowBy('carriers', 'id').first(db, { value: 'car_never_committed' });
+    release();
+    await assert.rejects(batch, /rolled back after the read was asked/);
+    assert.equal(await read, undefined);
+    assert.equal(await rowBy('carriers', 'id').first(db, { value: 'car_never_committed' }), undefined);
+  });
 });
+

@@ -59,6 +59,17 @@ describeEachDatabase('prepared queries', ({ database }) => {
     assert.deepEqual((await carriersIn.execute(db, { country: 'FR', from: 15 })).rows.map((row) => row.id), ['car_always', 'car_fr_50']);
   });
 
+  it('answers in the shape of kysely\'s driver: rows of a read; affected rows (a bigint) and no rows for a write', async () => {
+    const rename = prepared<{ id: string; name: string }, never>((db, arg) => db.updateTable('carriers').set({ name: arg('name') }).where('id', '=', arg('id')));
+    const written = await rename.execute(db, { id: 'car_fr_10', name: 'Renamed' });
+    const built = await db.updateTable('carriers').set({ name: 'Renamed again' }).where('id', '=', 'car_fr_10').executeTakeFirst();
+    assert.equal(written.numAffectedRows, 1n);
+    assert.equal(built.numUpdatedRows, 1n);
+    assert.deepEqual(written.rows, []);
+    assert.equal((await rename.execute(db, { id: 'car_none', name: 'x' })).numAffectedRows, 0n);
+    assert.deepEqual((await rowBy('carriers', 'id').execute(db, { value: 'car_fr_10' })).rows.map((row) => row.name), ['Renamed again']);
+  });
+
   it('refuses an argument that is not a parameter (written into the SQL text)', async () => {
     const inlined = prepared<{ id: string }, { id: string }>((db, arg) => db.selectFrom('carriers').select('id').where('id', '=', sql.raw<string>(`'${arg('id')}'`)));
     await assert.rejects(inlined.execute(db, { id: 'car_fr_10' }), /every argument of a prepared query is a parameter/);

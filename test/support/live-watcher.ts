@@ -1,6 +1,6 @@
 /**
  * A real `ws` client of the live feed (/v1/live) for protocol tests: it keeps every message it
- * receives, parsed, in order, and tells when its connection closed.
+ * receives, parsed, in order (each must come in a text frame), and tells when its connection closed.
  */
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
@@ -31,7 +31,9 @@ export function openWatcher(h: HttpHarness, query: string, options: WatchOptions
     });
     const messages: any[] = [];
     const closed = new Promise<{ code: number; reason: string }>((done) => { ws.on('close', (code, reason) => { done({ code, reason: reason.toString() }); }); });
-    ws.on('message', (data: Buffer) => {
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      // A browser hands a binary frame to the page as a Blob, not text: every message is a text frame.
+      assert.equal(isBinary, false, 'a live message arrives in a text frame');
       const message = JSON.parse(data.toString('utf8'));
       messages.push(message);
       options.onMessage?.(message);

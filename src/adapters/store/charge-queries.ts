@@ -96,7 +96,7 @@ export async function closeCharge(db: Db, dialect: DialectName, close: CloseChar
   }]);
   await resolvePendingHold(db, charge.sessionId, { status: 'posted', postedMinor: amountMinor, chargeId: charge.id, atMs: charge.createdAtMs });
   // Last: the carrier and merchant balance rows every close updates stay locked only until the commit.
-  await addToBalances(db, dialect, journal);
+  await addToBalances(db, journal);
   return { charge, created: true };
 }
 

@@ -138,7 +138,7 @@ export class KyselyStore implements Store {
   getTariff(hash: string) { return this.reference(`tariff ${hash}`, () => parties.getTariff(this.db, hash)); }
 
   appendJournal(draft: JournalDraft, identity: { id: string; atMs: number }): Promise<Journal> {
-    return this.write((db) => ledger.appendJournal(db, this.dialect, draft, identity));
+    return this.write((db) => ledger.appendJournal(db, draft, identity));
   }
   getJournal(id: string) { return ledger.getJournal(this.db, id); }
   journalsFor(causeType: string, causeId: string) { return ledger.journalsFor(this.db, causeType, causeId); }
@@ -197,7 +197,7 @@ export class KyselyStore implements Store {
   insertRating(rating: SessionRating) { return sessions.insertRating(this.db, rating); }
   getRating(sessionId: string) { return sessions.getRating(this.db, sessionId); }
   listCharges(filter: ListCharges) { return sessions.listCharges(this.db, filter); }
-  insertRefund(refund: Refund, journal: JournalDraft) { return this.write((db) => sessions.insertRefund(db, this.dialect, refund, journal)); }
+  insertRefund(refund: Refund, journal: JournalDraft) { return this.write((db) => sessions.insertRefund(db, refund, journal)); }
   listRefunds(chargeId: string) { return sessions.listRefunds(this.db, chargeId); }
 
   earliestChargeAtMs() { return settlement.earliestChargeAtMs(this.db); }

@@ -1,16 +1,15 @@
 /** Journals, postings and running balances. Append-only: no UPDATE or DELETE is ever issued here. */
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import { assert, assertBalanced, type Currency, isCurrency, type Journal, type JournalDraft, JOURNAL_KINDS, type JournalKind } from '../../domain/index.ts';
-import type { DialectName } from './database.ts';
 import { asBigInt, asNumber } from './row-values.ts';
 import { insertRows } from './prepared.ts';
 import type { Database } from './tables.ts';
 
 type Db = Kysely<Database>;
 
-export async function appendJournal(db: Db, dialect: DialectName, draft: JournalDraft, identity: { id: string; atMs: number }): Promise<Journal> {
+export async function appendJournal(db: Db, draft: JournalDraft, identity: { id: string; atMs: number }): Promise<Journal> {
   const journal = await insertJournal(db, draft, identity);
-  await addToBalances(db, dialect, draft);
+  await addToBalances(db, draft);
   return journal;
 }
 
@@ -43,15 +42,10 @@ export function balanceDeltas(draft: JournalDraft): { account: string; currency:
 }
 
 /** Adds each posting to its account's running balance (one upsert per account and currency). */
-export async function addToBalances(db: Db, dialect: DialectName, draft: JournalDraft): Promise<void> {
+export async function addToBalances(db: Db, draft: JournalDraft): Promise<void> {
   const rows = balanceDeltas(draft).map((d) => ({ account: d.account, currency: d.currency, balance_minor: d.amount }));
   // SQLite and PostgreSQL share the ON CONFLICT … DO UPDATE syntax; `excluded` names the new row.
-  const incremented = dialect === 'postgres'
-    ? sql<bigint>`ledger_balances.balance_minor + excluded.balance_minor`
-    : sql<bigint>`balance_minor + excluded.balance_minor`;
-  await db.insertInto('ledger_balances').values(rows)
-    .onConflict((oc) => oc.columns(['account', 'currency']).doUpdateSet({ balance_minor: incremented }))
-    .execute();
+  await insertRows(db, 'ledger_balances', rows, { columns: ['account', 'currency'], add: 'balance_minor' });
 }
 
 function journalKind(value: string): JournalKind {

@@ -9,7 +9,7 @@
  * IN list or multi-row VALUES whose length varies. Constants written in the builder stay in the
  * parameters as they were compiled.
  */
-import type { Compilable, CompiledQuery, Insertable, Kysely, QueryResult, Selectable } from 'kysely';
+import { type Compilable, type CompiledQuery, type Insertable, type Kysely, type QueryResult, type Selectable, sql } from 'kysely';
 import { assert } from '../../domain/index.ts';
 import { executeDirect } from './direct-sqlite.ts';
 import type { Database } from './tables.ts';
@@ -81,23 +81,39 @@ export function rowBy<T extends keyof Database>(table: T, column: keyof Database
   return prepared((db, arg) => db.selectFrom(table as 'carriers').selectAll().where(column as 'id', '=', arg('value')) as never);
 }
 
-/** INSERTs prepared by shape: table, columns (in the rows' key order) and number of rows. */
+/** INSERTs prepared by shape: table, columns (in the rows' key order), number of rows, conflict clause. */
 const inserts = new Map<string, Prepared<Record<string, unknown>, never>>();
 
 /**
- * INSERTs `rows` into `table` with a statement prepared for their shape (the same keys in each
- * row, in the same order, and their number): a shape seen before is not built nor compiled again.
- * The shapes are those the code writes, a bounded set.
+ * What an INSERT does with a row whose unique key (`columns`) is taken: nothing, or, with `add`,
+ * add the new row's value of that column to the existing row's (a running balance).
  */
-export async function insertRows<T extends keyof Database>(db: Db, table: T, rows: readonly Insertable<Database[T]>[]): Promise<void> {
+export interface OnConflict {
+  readonly columns: readonly string[];
+  readonly add?: string;
+}
+
+/**
+ * INSERTs `rows` into `table` with a statement prepared for their shape (the same keys in each
+ * row, in the same order, their number and the conflict clause): a shape seen before is not built
+ * nor compiled again. The shapes are those the code writes, a bounded set.
+ */
+export async function insertRows<T extends keyof Database>(db: Db, table: T, rows: readonly Insertable<Database[T]>[], conflict?: OnConflict): Promise<QueryResult<never>> {
   const first = rows[0];
-  if (first === undefined) return;
+  if (first === undefined) return { rows: [] };
   const columns = Object.keys(first);
-  const shape = `${table}(${columns.join(',')})×${rows.length}`;
+  const shape = `${table}(${columns.join(',')})×${rows.length}${conflict === undefined ? '' : ` on (${conflict.columns.join(',')}) ${conflict.add ?? 'nothing'}`}`;
   let insert = inserts.get(shape);
   if (insert === undefined) {
-    insert = prepared<Record<string, unknown>, never>((db, arg) => db.insertInto(table)
-      .values(rows.map((_, index) => Object.fromEntries(columns.map((column) => [column, arg(`${index}.${column}`)]))) as never));
+    insert = prepared<Record<string, unknown>, never>((db, arg) => {
+      const query = db.insertInto(table).values(rows.map((_, index) => Object.fromEntries(columns.map((column) => [column, arg(`${index}.${column}`)]))) as never);
+      if (conflict === undefined) return query;
+      const { add } = conflict;
+      return query.onConflict((oc) => {
+        const target = oc.columns(conflict.columns as never);
+        return add === undefined ? target.doNothing() : target.doUpdateSet({ [add]: sql`${sql.ref(`${table}.${add}`)} + ${sql.ref(`excluded.${add}`)}` } as never);
+      });
+    });
     inserts.set(shape, insert);
   }
   const args: Record<string, unknown> = {};
@@ -110,5 +126,5 @@ export async function insertRows<T extends keyof Database>(db: Db, table: T, row
       args[`${index}.${column}`] = values[column];
     }
   });
-  await insert.execute(db, args);
+  return insert.execute(db, args);
 }

@@ -6,7 +6,6 @@ import {
   type Result, type Session, type SessionEvent, type SessionEventType, type SessionRating, SESSION_STATUSES, type SessionStatus,
 } from '../../domain/index.ts';
 import { getCharge, splitFromJson, splitToJson } from './charge-queries.ts';
-import type { DialectName } from './database.ts';
 import { appendJournal } from './ledger-queries.ts';
 import { insertRows, prepared, rowBy } from './prepared.ts';
 import { asBigInt, asNumber, asNumberOrNull } from './row-values.ts';
@@ -105,12 +104,12 @@ async function insertEvents(db: Db, sessionId: string, events: readonly SessionE
  */
 export async function createSession(db: Db, consent: Consent, session: Session, userTokenHash: string, event: SessionEvent): Promise<Result<void, 'quote_used'>> {
   assert(session.quoteId === consent.quoteId, 'a session and its consent name the same quote');
-  const inserted = await db.insertInto('sessions').values({
+  const inserted = await insertRows(db, 'sessions', [{
     id: session.id, offer_id: session.offerId, merchant_id: session.merchantId, subscriber_id: session.subscriberId, quote_id: session.quoteId,
     tariff_hash: session.tariffHash, currency: session.currency, cap_minor: session.capMinor, created_at_ms: session.createdAtMs,
     user_token_hash: userTokenHash, lease_owner: null, lease_expires_at_ms: null, ...sessionColumns(session, session.createdAtMs),
-  }).onConflict((oc) => oc.column('quote_id').doNothing()).executeTakeFirst();
-  if ((inserted.numInsertedOrUpdatedRows ?? 0n) === 0n) return err('quote_used');
+  }], { columns: ['quote_id'] });
+  if ((inserted.numAffectedRows ?? 0n) === 0n) return err('quote_used');
   await insertRows(db, 'consents', [{
     id: consent.id, quote_id: consent.quoteId, session_id: consent.sessionId, tariff_hash: consent.tariffHash, announcement_text: consent.announcementText,
     announcement_hash: consent.announcementHash, cap_minor: consent.capMinor, currency: consent.currency, channel: consent.channel,
@@ -225,8 +224,8 @@ export async function listCharges(db: Db, filter: ListCharges): Promise<Page<Cha
   return { items, nextCursor: ids.length > filter.limit && last !== undefined ? encodeCursor(last.id) : null };
 }
 
-export async function insertRefund(db: Db, dialect: DialectName, refund: Refund, journal: Parameters<typeof appendJournal>[2]): Promise<void> {
-  await appendJournal(db, dialect, journal, { id: refund.journalId, atMs: refund.createdAtMs });
+export async function insertRefund(db: Db, refund: Refund, journal: Parameters<typeof appendJournal>[1]): Promise<void> {
+  await appendJournal(db, journal, { id: refund.journalId, atMs: refund.createdAtMs });
   await db.insertInto('refunds').values({
     id: refund.id, charge_id: refund.chargeId, amount_minor: refund.amountMinor, currency: refund.currency, reason: refund.reason,
     journal_id: refund.journalId, created_by: refund.createdBy, created_at_ms: refund.createdAtMs, split_json: splitToJson(refund.split),

@@ -3,7 +3,8 @@
  * once answers what kysely's builder answers for every argument, keeps the constants written in
  * it, places an argument used twice at both places, runs on a transaction's connection too, and
  * refuses an argument that did not become a parameter. insertRows writes rows of any shape it
- * meets, and refuses a row that lacks a column of its shape; rowBy reads a row by a unique column.
+ * meets, with or without a conflict clause (leave the taken key, or add to its column), and refuses
+ * a row that lacks a column of its shape; rowBy reads a row by a unique column.
  */
 import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
@@ -68,6 +69,20 @@ describeEachDatabase('prepared queries', ({ database }) => {
     assert.deepEqual(written.rows, []);
     assert.equal((await rename.execute(db, { id: 'car_none', name: 'x' })).numAffectedRows, 0n);
     assert.deepEqual((await rowBy('carriers', 'id').execute(db, { value: 'car_fr_10' })).rows.map((row) => row.name), ['Renamed again']);
+  });
+
+  it('insertRows with a conflict clause: a taken key is left alone (no row affected), or its column added to', async () => {
+    const taken = await insertRows(db, 'carriers', [{ ...CARRIER, id: 'car_fr_10', name: 'Not written' }], { columns: ['id'] });
+    assert.equal(taken.numAffectedRows, 0n);
+    assert.notEqual((await rowBy('carriers', 'id').first(db, { value: 'car_fr_10' }))?.name, 'Not written');
+    const fresh = await insertRows(db, 'carriers', [{ ...CARRIER, id: 'car_fr_new' }], { columns: ['id'] });
+    assert.equal(fresh.numAffectedRows, 1n);
+    const add = (account: string, amount: bigint) => ({ account, currency: 'EUR', balance_minor: amount });
+    const balances = { columns: ['account', 'currency'], add: 'balance_minor' };
+    await insertRows(db, 'ledger_balances', [add('acct:prepared:a', 500n), add('acct:prepared:b', -200n)], balances);
+    await insertRows(db, 'ledger_balances', [add('acct:prepared:a', 25n), add('acct:prepared:c', 7n)], balances);
+    const rows = await db.selectFrom('ledger_balances').select(['account', 'balance_minor']).where('account', 'like', 'acct:prepared:%').orderBy('account').execute();
+    assert.deepEqual(rows.map((row) => [row.account, BigInt(row.balance_minor)]), [['acct:prepared:a', 525n], ['acct:prepared:b', -200n], ['acct:prepared:c', 7n]]);
   });
 
   it('refuses an argument that is not a parameter (written into the SQL text)', async () => {

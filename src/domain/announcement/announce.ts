@@ -82,11 +82,21 @@ function tierLines(tariff: Tariff, locale: Locale): string[] {
  * // "Tarif de l'assistance, prix TTC (TVA 20 % incluse) :"
  */
 export function announce(tariff: Tariff, locale: Locale, cap?: Money): Announcement {
+  // Quotes of one offer mostly allow the same cap (the offer's): the whole announcement, its text
+  // hashed, is kept per tariff version, locale and cap, as its tariff lines are.
+  const key = `${tariff.hash} ${locale} ${cap === undefined ? '-' : cap.toString()}`;
+  const known = composedAnnouncements.get(key);
+  if (known !== undefined) return known;
   const { before, after } = tariffLines(tariff, locale);
   const lines = cap === undefined ? [...before, ...after] : [...before, WORDING[locale].cap(formatMoney(cap, locale)), ...after];
   const text = lines.join('\n');
-  return { locale, tariffHash: tariff.hash, lines, text, hash: `sha256:${sha256Hex(text)}` };
+  const announcement = { locale, tariffHash: tariff.hash, lines, text, hash: `sha256:${sha256Hex(text)}` };
+  if (composedAnnouncements.size >= ANNOUNCEMENTS_CACHED_MAX) composedAnnouncements.delete(composedAnnouncements.keys().next().value as string);
+  composedAnnouncements.set(key, announcement);
+  return announcement;
 }
+
+const composedAnnouncements = new Map<string, Announcement>();
 
 /**
  * The lines of the tariff itself, before and after the cap's line. A tariff version is identified

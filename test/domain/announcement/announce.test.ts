@@ -42,6 +42,7 @@ describe('announcement: every tariff component in plain words', () => {
     assert.equal(a.hash, `sha256:${sha256Hex(a.text)}`);
     assert.equal(a.text, a.lines.join('\n'));
     assert.equal(announce(paliers, 'fr-FR', Money.of('10.00', 'EUR')).hash, a.hash, 'deterministic');
+    assert.equal(announce(paliers, 'fr-FR', Money.of('10', 'EUR')), a, 'kept per tariff version, locale and cap: composed and hashed once');
     assert.notEqual(announce(paliers, 'fr-FR', Money.of('12.00', 'EUR')).hash, a.hash);
     assert.notEqual(announce(paliers, 'en', Money.of('10.00', 'EUR')).hash, a.hash);
     assert.notEqual(announce(fixtureTariff('kiosque-3617'), 'fr-FR', Money.of('10.00', 'EUR')).hash, a.hash);

@@ -27,7 +27,10 @@
  * life at the start (metered time stands still: every tick does the same work except price
  * steps), so that the figure splits into what the price steps cost and what the rest of the ticks
  * cost. The feed samples one session in a hundred by the millisecond its ticks fall on (reading
- * nothing else of the event), and checks their amounts against `rate()`.
+ * nothing else of the event), and checks their amounts against `rate()`. Its counter is one object
+ * per session that touches nothing but its own fields and the histogram for 99 ticks in 100: with
+ * 100,000 sessions spread over the heap, each object a tick reaches is a cache miss, and the
+ * closure it replaced (a tick object built, the session's id read) cost as much as the broker's work.
  */
 import { loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -103,23 +106,34 @@ class TickFeed implements LiveFeed {
   }
 
   ticksOf(session: Session): TickSink {
-    const hub = this.hub.ticksOf(session);
-    return {
-      tick: (atMs, meteredSeconds, billedMinor) => {
-        hub.tick(atMs, meteredSeconds, billedMinor);
-        this.tick({ sessionId: session.id, atMs, meteredSeconds, billedMinor });
-      },
-      close: () => { hub.close(); },
-    };
+    return new CountingSink(this, this.hub.ticksOf(session), session.id);
   }
 
-  private tick(tick: Tick): void {
+  /** @internal For CountingSink: a tick reached the feed. */
+  tick(sessionId: string, atMs: number, meteredSeconds: number, billedMinor: bigint): void {
     this.ticks += 1;
-    this.lateness.record(this.clock.nowMs() - tick.atMs);
-    if ((((this.phaseOriginMs - tick.atMs) % 1000) + 1000) % SAMPLE_PHASE_STEP_MS !== 0) return;
-    const previous = this.last.get(tick.sessionId);
-    if (previous !== undefined && previous.billedMinor !== tick.billedMinor) this.sampledSteps += 1;
-    this.last.set(tick.sessionId, tick);
+    this.lateness.record(this.clock.nowMs() - atMs);
+    if ((((this.phaseOriginMs - atMs) % 1000) + 1000) % SAMPLE_PHASE_STEP_MS !== 0) return;
+    const previous = this.last.get(sessionId);
+    if (previous !== undefined && previous.billedMinor !== billedMinor) this.sampledSteps += 1;
+    this.last.set(sessionId, { sessionId, atMs, meteredSeconds, billedMinor });
+  }
+}
+
+/**
+ * A session's sink on the feed: the hub's, and the feed's counter. One object (its id read only
+ * for a sampled tick): what the feed adds to a tick is kept to a counter and a histogram.
+ */
+class CountingSink implements TickSink {
+  constructor(private readonly feed: TickFeed, private readonly hub: TickSink, private readonly sessionId: string) {}
+
+  tick(atMs: number, meteredSeconds: number, billedMinor: bigint): void {
+    this.hub.tick(atMs, meteredSeconds, billedMinor);
+    this.feed.tick(this.sessionId, atMs, meteredSeconds, billedMinor);
+  }
+
+  close(): void {
+    this.hub.close();
   }
 }
 

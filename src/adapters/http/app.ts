@@ -16,7 +16,7 @@ import { Authenticator, principalName } from './principal.ts';
 import { problem, ProblemError, statusOf } from './problem.ts';
 import { RateLimiter } from './rate-limit.ts';
 import type { Route } from './route.ts';
-import { routeTable } from './route-table.ts';
+import { RouteTable } from './route-table.ts';
 import { billingRoutes } from './routes/billing-routes.ts';
 import { moneyRoutes } from './routes/money-routes.ts';
 import { sessionRoutes } from './routes/session-routes.ts';
@@ -37,17 +37,6 @@ export interface AppDeps {
 /** Every route of the API, in documentation order. */
 export function apiRoutes(deps: Pick<AppDeps, 'broker' | 'store' | 'clock'>): Route[] {
   return [...sessionRoutes(deps), ...moneyRoutes(deps), ...settlementRoutes(deps), ...billingRoutes(deps)];
-}
-
-function expressPath(path: string): string {
-  return path.replace(/\{([A-Za-z]+)\}/g, ':$1');
-}
-
-/** Whether a request is for a route whose body is streamed to it (a CSV file): the JSON checks and parser leave it alone. */
-function streamedRoute(routes: readonly Route[]): (req: Request) => boolean {
-  const streamed = routes.filter((route) => route.streamBody !== undefined)
-    .map((route) => ({ method: route.method.toUpperCase(), pattern: new RegExp(`^${expressPath(route.path).replace(/:[A-Za-z]+/g, '[^/]+')}$`) }));
-  return (req) => streamed.some((route) => route.method === req.method && route.pattern.test(`${req.baseUrl}${req.path}`));
 }
 
 function observe(deps: AppDeps) {
@@ -91,37 +80,52 @@ function securityHeaders() {
 const API_PATH = /^\/v1(?:\/|$)/i;
 
 /**
- * The API under /v1 as one layer of the application, first after the request's id and headers:
- * the media type check, the JSON body, then the route table (route-table.ts). As three layers
- * mounted at /v1 after the operations endpoints and the web pages, every API request was matched
- * against each of them in turn. A request the table does not answer goes on (404 or 405 below).
+ * The API under /v1 as one layer of the application, first after the request's id and headers.
+ * The route table (route-table.ts) finds the route first — an unknown path is answered 404, a
+ * known one with another method 405 with `Allow`, before a byte of the body is read — then the
+ * media type is checked and the JSON body parsed (a streamed route, a CSV file, reads its own
+ * body), and the route's handler runs. As three layers mounted at /v1 after the operations
+ * endpoints and the web pages, every API request was matched against each of them in turn.
  */
 function apiLayer(deps: AppDeps, routes: readonly Route[]) {
-  const isStreamed = streamedRoute(routes);
-  const checkMediaType = (req: Request): ProblemError | undefined => {
-    if (req.method === 'POST' && req.headers['content-length'] !== '0' && req.headers['content-type'] !== undefined && !req.is('application/json') && !isStreamed(req)) {
-      return new ProblemError('unsupported_media_type', { detail: 'Send JSON: Content-Type: application/json' });
-    }
-    return undefined;
-  };
-  // A streamed route's body is never parsed here, whatever its Content-Type: it is read by the route, with its own limit.
-  const parsedAsJson = (req: Request): boolean => !isStreamed(req) && req.is('application/json') !== false;
-  const json: RequestHandler = express.json({ limit: REQUEST_BODY_BYTES_MAX, strict: true, type: (req) => parsedAsJson(req as Request) });
+  const json: RequestHandler = express.json({ limit: REQUEST_BODY_BYTES_MAX, strict: true, type: (req) => (req as Request).is('application/json') !== false });
   const authenticator = new Authenticator(deps.store);
   const bind = { store: deps.store, authenticator, rateLimiter: new RateLimiter(), nowMs: () => deps.clock.nowMs() };
-  const table = routeTable(routes, (route) => bindRoute(bind, route));
+  const table = new RouteTable(routes, (route) => ({ streamed: route.streamBody !== undefined, handle: bindRoute(bind, route) }));
   return (req: Request, res: Response, next: NextFunction): void => {
     if (!API_PATH.test(req.path)) {
       next();
       return;
     }
-    const refused = checkMediaType(req);
-    if (refused !== undefined) {
-      next(refused);
+    const found = table.find(req.method, req.path);
+    switch (found.kind) {
+      case 'bad_parameter':
+        next(found.error);
+        return;
+      case 'none':
+        next(new ProblemError('route_not_found'));
+        return;
+      case 'other_methods':
+        // RFC 9110 §15.5.6: a 405 response lists the methods the resource does support.
+        res.setHeader('Allow', found.allow.join(', '));
+        next(new ProblemError('method_not_allowed'));
+        return;
+      case 'route':
+        break;
+    }
+    req.params = found.params;
+    const { streamed, handle } = found.value;
+    if (streamed) {
+      // Its body is never parsed here, whatever its Content-Type: the route reads it, with its own limit.
+      void handle(req, res, next);
+      return;
+    }
+    if (req.method === 'POST' && req.headers['content-length'] !== '0' && req.headers['content-type'] !== undefined && !req.is('application/json')) {
+      next(new ProblemError('unsupported_media_type', { detail: 'Send JSON: Content-Type: application/json' }));
       return;
     }
     json(req, res, (error?: unknown) => {
-      if (error === undefined) table(req, res, next);
+      if (error === undefined) void handle(req, res, next);
       else next(error);
     });
   };
@@ -143,17 +147,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/openapi.json', (_req, res) => { res.json(openApiDocument(routes)); });
   app.get('/docs/api', (_req, res) => { res.type('html').send(apiDocsPage(routes)); });
   deps.extra?.(app);
-  app.use((req, res, next) => {
-    const matching = routes.filter((route) => new RegExp(`^${expressPath(route.path).replace(/:[A-Za-z]+/g, '[^/]+')}$`).test(req.path));
-    if (matching.length === 0) {
-      next(new ProblemError('route_not_found'));
-      return;
-    }
-    // RFC 9110 §15.5.6: a 405 response lists the methods the resource does support (express answers HEAD for GET).
-    const methods = new Set(matching.flatMap((route) => (route.method === 'get' ? ['GET', 'HEAD'] : ['POST'])));
-    res.setHeader('Allow', [...methods].join(', '));
-    next(new ProblemError('method_not_allowed'));
-  });
+  app.use((_req, _res, next) => { next(new ProblemError('route_not_found')); });
   app.use(errorHandler(deps));
   return app;
 }

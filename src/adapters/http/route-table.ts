@@ -11,8 +11,8 @@
  * of a segment (`{id}.csv`: a parameter, then literal text); parameters percent-decoded, a segment
  * that is not valid percent-encoding failing as the router's does (a URIError with status 400,
  * raised by the first route declared whose path matches, whatever its method);
- * HEAD answered by the GET route. A request no route matches goes on to the next middleware
- * (which answers 404 or 405).
+ * HEAD answered by the GET route. `find` also tells a path no route has (404) from a path whose
+ * routes take other methods (405, with the methods for `Allow`).
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Route } from './route.ts';
@@ -20,12 +20,21 @@ import type { Route } from './route.ts';
 /** A segment of a route's path: literal text, or a parameter followed by literal text (lower case). */
 type SegmentPattern = { readonly literal: string } | { readonly parameter: string; readonly suffix: string };
 
-interface TableRoute {
+interface TableRoute<T> {
   readonly segments: readonly SegmentPattern[];
   /** 'GET' or 'POST'. */
   readonly method: string;
-  readonly handler: RequestHandler;
+  readonly value: T;
 }
+
+/** What a request's method and path find. */
+export type Found<T> =
+  | { readonly kind: 'route'; readonly value: T; readonly params: Record<string, string> }
+  /** The path is a route's, for other methods only (in declaration order; HEAD beside GET). */
+  | { readonly kind: 'other_methods'; readonly allow: readonly string[] }
+  | { readonly kind: 'none' }
+  /** A parameter of the first route whose path matches is not valid percent-encoding (a URIError with status 400). */
+  | { readonly kind: 'bad_parameter'; readonly error: unknown };
 
 /** The segments of a path after its leading slash, a trailing slash dropped (one). */
 function segmentsOf(path: string): string[] {
@@ -53,7 +62,7 @@ function decodeParameter(value: string): string {
 }
 
 /** The parameters of `parts` if they match `route`'s segments, else null. */
-function match(route: TableRoute, parts: readonly string[]): Record<string, string> | null {
+function match(route: TableRoute<unknown>, parts: readonly string[]): Record<string, string> | null {
   const params: Record<string, string> = {};
   for (let i = 0; i < parts.length; i += 1) {
     const pattern = route.segments[i] as SegmentPattern;
@@ -69,32 +78,53 @@ function match(route: TableRoute, parts: readonly string[]): Record<string, stri
   return params;
 }
 
-/** One middleware answering `routes`, each with the handler `bind` gives it. */
-export function routeTable(routes: readonly Route[], bind: (route: Route) => RequestHandler): RequestHandler {
-  const bySegments = new Map<number, TableRoute[]>();
-  for (const route of routes) {
-    const segments = segmentsOf(route.path).map(patternOf);
-    const method = route.method.toUpperCase();
-    bySegments.set(segments.length, [...(bySegments.get(segments.length) ?? []), { segments, method, handler: bind(route) }]);
+/** Routes grouped by their number of path segments, each with its value (its handler, say). */
+export class RouteTable<T> {
+  private readonly bySegments = new Map<number, TableRoute<T>[]>();
+
+  constructor(routes: readonly Route[], valueOf: (route: Route) => T) {
+    for (const route of routes) {
+      const segments = segmentsOf(route.path).map(patternOf);
+      const method = route.method.toUpperCase();
+      this.bySegments.set(segments.length, [...(this.bySegments.get(segments.length) ?? []), { segments, method, value: valueOf(route) }]);
+    }
   }
-  return (req: Request, res: Response, next: NextFunction): void => {
-    const parts = segmentsOf(req.path);
-    const method = req.method === 'HEAD' ? 'GET' : req.method;
-    for (const route of bySegments.get(parts.length) ?? []) {
+
+  /** The route for `method` and `path` (as express's `req.path`: no query string). */
+  find(requestMethod: string, path: string): Found<T> {
+    const parts = segmentsOf(path);
+    const method = requestMethod === 'HEAD' ? 'GET' : requestMethod;
+    const allow: string[] = [];
+    for (const route of this.bySegments.get(parts.length) ?? []) {
       const params = match(route, parts);
       if (params === null) continue;
       // As the router: a route whose path matches decodes its parameters, whatever its method.
       try {
         for (const name of Object.keys(params)) params[name] = decodeParameter(params[name] as string);
       } catch (error) {
-        next(error);
-        return;
+        return { kind: 'bad_parameter', error };
       }
-      if (route.method !== method) continue;
-      req.params = params;
-      route.handler(req, res, next);
+      if (route.method === method) return { kind: 'route', value: route.value, params };
+      for (const allowed of route.method === 'GET' ? ['GET', 'HEAD'] : [route.method]) if (!allow.includes(allowed)) allow.push(allowed);
+    }
+    return allow.length > 0 ? { kind: 'other_methods', allow } : { kind: 'none' };
+  }
+}
+
+/** One middleware answering `routes`, each with the handler `bind` gives it; a request no route takes goes on to the next. */
+export function routeTable(routes: readonly Route[], bind: (route: Route) => RequestHandler): RequestHandler {
+  const table = new RouteTable(routes, bind);
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const found = table.find(req.method, req.path);
+    if (found.kind === 'bad_parameter') {
+      next(found.error);
       return;
     }
-    next();
+    if (found.kind !== 'route') {
+      next();
+      return;
+    }
+    req.params = found.params;
+    found.value(req, res, next);
   };
 }

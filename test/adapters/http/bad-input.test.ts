@@ -234,6 +234,11 @@ const CASES: readonly (Omit<Case, 'body'> & { readonly body?: BodyOf })[] = [
   { name: 'PUT on a collection', method: 'PUT', path: '/v1/sessions', body: () => ({}), expect: { ...refused(405, 'method_not_allowed'), allow: 'POST, GET, HEAD' } },
   { name: 'DELETE a charge', method: 'DELETE', path: (w) => charge(w), expect: { ...refused(405, 'method_not_allowed'), allow: 'GET, HEAD' } },
   { name: 'PATCH a session', method: 'PATCH', path: (w) => session(w), body: () => ({ status: 'rated' }), expect: { ...refused(405, 'method_not_allowed'), allow: 'GET, HEAD' } },
+  // Paths are found without regard to case (as express's router does), for 405 as for 200.
+  { name: 'GET on a POST route, path in capitals', method: 'GET', path: '/V1/QUOTES', expect: { ...refused(405, 'method_not_allowed'), allow: 'POST' } },
+  // The route and method are checked before the body is read: its flaws are not the answer.
+  { name: 'PUT on a collection, body not JSON', method: 'PUT', path: '/v1/sessions', rawBody: '{"broken', expect: { ...refused(405, 'method_not_allowed'), allow: 'POST, GET, HEAD' } },
+  { name: 'unknown route, body in another media type', method: 'POST', path: '/v1/invoices', rawBody: 'a=1', headers: { 'content-type': 'application/x-www-form-urlencoded' }, expect: refused(404, 'route_not_found') },
 ];
 
 /** What a problem may hold; a stack trace, a file path or a database message would be a leak. */

@@ -4,7 +4,9 @@
  * once through the table, are sent the same requests over HTTP — each route's path with random
  * parameters (percent-encoding valid or not, dots, the `.csv`/`.json` suffixes), literals in
  * random case, no, one or two trailing slashes, unknown paths, and GET, HEAD, POST, PUT — and
- * must answer with the same route, the same decoded parameters, or the same refusal.
+ * must answer with the same route, the same decoded parameters, or the same refusal. When no route
+ * takes a request, the table's `find` names the methods its path has routes for (the API's 405 and
+ * its `Allow`): exactly the methods express's layers answer for that path.
  */
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
@@ -13,7 +15,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import fc from 'fast-check';
 import { apiRoutes } from '../../../src/adapters/http/app.ts';
 import type { Route } from '../../../src/adapters/http/route.ts';
-import { routeTable } from '../../../src/adapters/http/route-table.ts';
+import { RouteTable, routeTable } from '../../../src/adapters/http/route-table.ts';
 import type { SessionBroker, Store } from '../../../src/app/index.ts';
 
 /** The routes only: no handler runs here, so the broker and store are never called. */
@@ -99,4 +101,20 @@ it('any request gets the route, parameters or refusal express gives it', async (
   await fc.assert(fc.asyncProperty(request, async ({ method, path }) => {
     assert.equal(await outcome(viaTable, method, path), await outcome(viaLayers, method, path), `${method} ${path}`);
   }), { numRuns: 400 });
+});
+
+it('a path no route takes with this method is offered the methods express answers for it', async () => {
+  const table = new RouteTable(routes, (route) => route);
+  const methods = ['GET', 'HEAD', 'POST'];
+  await fc.assert(fc.asyncProperty(request, async ({ method, path }) => {
+    const found = table.find(method, new URL(path, 'http://x').pathname);
+    if (found.kind === 'route' || found.kind === 'bad_parameter') return;
+    const answered: string[] = [];
+    for (const other of methods) if ((await outcome(viaLayers, other, path)).startsWith('200 ')) answered.push(other);
+    const offered = found.kind === 'none' ? [] : [...found.allow];
+    assert.deepEqual([...offered].sort(), answered.sort(), `${method} ${path}`);
+  }), { numRuns: 150 });
+  assert.deepEqual(table.find('PUT', '/v1/sessions'), { kind: 'other_methods', allow: ['POST', 'GET', 'HEAD'] });
+  assert.deepEqual(table.find('POST', '/V1/SESSIONS/ses_1'), { kind: 'other_methods', allow: ['GET', 'HEAD'] });
+  assert.deepEqual(table.find('GET', '/v1/invoices'), { kind: 'none' });
 });

@@ -1,5 +1,5 @@
 /**
- * The API's routes found by one middleware instead of express's walk. Registered one by one on the
+ * The API's routes found by one lookup instead of express's walk. Registered one by one on the
  * application, each route is a layer that express tries in turn (its path's regular expression,
  * then its method) after every layer before it: a POST to `/v1/sessions/{id}/end` passed some
  * forty layers. Here the routes are grouped by their number of path segments, and a request is
@@ -14,7 +14,6 @@
  * HEAD answered by the GET route. `find` also tells a path no route has (404) from a path whose
  * routes take other methods (405, with the methods for `Allow`).
  */
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Route } from './route.ts';
 
 /** A segment of a route's path: literal text, or a parameter followed by literal text (lower case). */
@@ -109,22 +108,4 @@ export class RouteTable<T> {
     }
     return allow.length > 0 ? { kind: 'other_methods', allow } : { kind: 'none' };
   }
-}
-
-/** One middleware answering `routes`, each with the handler `bind` gives it; a request no route takes goes on to the next. */
-export function routeTable(routes: readonly Route[], bind: (route: Route) => RequestHandler): RequestHandler {
-  const table = new RouteTable(routes, bind);
-  return (req: Request, res: Response, next: NextFunction): void => {
-    const found = table.find(req.method, req.path);
-    if (found.kind === 'bad_parameter') {
-      next(found.error);
-      return;
-    }
-    if (found.kind !== 'route') {
-      next();
-      return;
-    }
-    req.params = found.params;
-    found.value(req, res, next);
-  };
 }

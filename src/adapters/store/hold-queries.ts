@@ -47,11 +47,14 @@ export async function placeHold(db: Db, dialect: DialectName, hold: PlaceHold): 
   if (dialect === 'postgres') {
     await db.selectFrom('subscribers').select('id').where('id', '=', hold.subscriberId).forUpdate().execute();
   }
+  assert(hold.minimumMinor === undefined || (hold.minimumMinor > 0n && hold.minimumMinor <= hold.amountMinor), 'a hold\'s minimum is positive and within its amount');
   const usage = await budgetUsage(db, hold.subscriberId, hold.period);
-  if (usage.heldMinor + usage.postedMinor + hold.amountMinor > hold.monthlyCapMinor) return err('budget_exceeded');
+  const leftMinor = hold.monthlyCapMinor - usage.heldMinor - usage.postedMinor;
+  const amountMinor = hold.minimumMinor !== undefined && leftMinor < hold.amountMinor ? leftMinor : hold.amountMinor;
+  if (amountMinor > leftMinor || amountMinor < (hold.minimumMinor ?? hold.amountMinor)) return err('budget_exceeded');
   const row = {
     id: hold.id, subscriber_id: hold.subscriberId, session_id: hold.sessionId, period: hold.period, currency: hold.currency,
-    amount_minor: hold.amountMinor, status: 'pending', posted_minor: null, charge_id: null, created_at_ms: hold.atMs, resolved_at_ms: null,
+    amount_minor: amountMinor, status: 'pending', posted_minor: null, charge_id: null, created_at_ms: hold.atMs, resolved_at_ms: null,
   };
   await insertRows(db, 'holds', [row]);
   return ok(holdFrom(row));

@@ -60,7 +60,14 @@ export interface PlaceHold {
   readonly sessionId: string;
   readonly period: string;
   readonly currency: Hold['currency'];
+  /** What to reserve: all of it, or (with `minimumMinor`) as much of it as the budget leaves. */
   readonly amountMinor: bigint;
+  /**
+   * When given, the hold takes what the monthly budget leaves, up to `amountMinor`, provided that
+   * is at least this (else `budget_exceeded`): sized in the transaction that places it, so that
+   * two sessions connecting at once get what a sequential pair would.
+   */
+  readonly minimumMinor?: bigint;
   /** The subscriber's monthly budget: posted + held may never exceed it. */
   readonly monthlyCapMinor: bigint;
   readonly atMs: number;

@@ -18,7 +18,7 @@ import type { LiveSession } from './live-session.ts';
 import { TickTable } from './tick-table.ts';
 import { refundCharge, type RefundInput } from './refund-charge.ts';
 import {
-  budgetLeft, checkEligibility, type Eligibility, firstBillableStep, monthlyBudget, quoteOffer, type QuoteResult,
+  checkEligibility, type Eligibility, firstBillableStep, monthlyBudget, quoteOffer, type QuoteResult,
 } from './quote-offer.ts';
 
 export interface BrokerConfig {
@@ -99,24 +99,26 @@ export class SessionBroker {
       if (!probe.ok) return probe;
       const subscriber = await this.deps.store.getSubscriber(live.session.subscriberId);
       assert(subscriber !== null, 'a session has its subscriber');
-      const left = await budgetLeft(this.deps.store, subscriber, live.tariff, now);
-      // The hold is the cap, or what is left of the budget, and never more than the tariff's maxCost:
-      // no session bills more than that, whatever its strategy (consent already keeps caps under it).
+      // The hold is the cap, or what is left of the budget when it is placed (sized in its
+      // transaction), and never more than the tariff's maxCost: no session bills more than that,
+      // whatever its strategy (consent already keeps caps under it). Less than the first billable
+      // step buys nothing: the session ends, budget exhausted.
       const ceiling = maxCostBilled(live.tariff);
-      const capped = Money.fromMinorUnits(live.session.capMinor, live.tariff.currency).min(left);
-      const reserve = ceiling === null ? capped : capped.min(ceiling.roundToMinorUnit('down'));
-      if (reserve.compare(firstBillableStep(live.tariff, now)) < 0 || reserve.isZero()) {
-        return this.finish(live, 'budget_exhausted', now);
-      }
-      const transition = connect(live.session, now, reserve.toMinorUnits());
-      assert(transition.ok, 'a queued session connects');
-      const placed = await this.commit(live, transition.value.session, [transition.value.event], async (tx) => {
+      const ceilingMinor = ceiling === null ? null : ceiling.roundToMinorUnit('down').toMinorUnits();
+      const wantedMinor = ceilingMinor === null || live.session.capMinor <= ceilingMinor ? live.session.capMinor : ceilingMinor;
+      const firstStepMinor = firstBillableStep(live.tariff, now).roundToMinorUnit('up').toMinorUnits();
+      const minimumMinor = firstStepMinor > 0n ? firstStepMinor : 1n;
+      if (wantedMinor < minimumMinor) return this.finish(live, 'budget_exhausted', now);
+      const placed = await this.commitBuilt(live, async (tx) => {
         const periodHold = await tx.placeHold({
           id: this.deps.ids.newId('hld'), subscriberId: subscriber.id, sessionId: live.session.id, period: periodOfLive(live, now),
-          currency: live.tariff.currency, amountMinor: reserve.toMinorUnits(), monthlyCapMinor: monthlyBudget(subscriber, live.tariff).toMinorUnits(),
+          currency: live.tariff.currency, amountMinor: wantedMinor, minimumMinor, monthlyCapMinor: monthlyBudget(subscriber, live.tariff).toMinorUnits(),
           atMs: now,
         });
-        return periodHold.ok;
+        if (!periodHold.ok) return false;
+        const transition = connect(live.session, now, periodHold.value.amountMinor);
+        assert(transition.ok, 'a queued session connects');
+        return { next: transition.value.session, events: [transition.value.event] };
       });
       if (!placed) return this.finish(live, 'budget_exhausted', now);
       this.schedule(live);
@@ -294,22 +296,28 @@ export class SessionBroker {
    * Persists `next` (version bumped) with its events, plus any extra writes, in one transaction;
    * `extra` returning false rolls everything back.
    */
-  private async commit(live: LiveSession, next: Session, events: readonly SessionEvent[], extra?: Parameters<Store['transaction']>[0]): Promise<boolean> {
-    const versioned: Session = { ...next, version: live.session.version + 1 };
+  private commit(live: LiveSession, next: Session, events: readonly SessionEvent[], extra?: Parameters<Store['transaction']>[0]): Promise<boolean> {
+    return this.commitBuilt(live, async (tx) => (extra !== undefined && (await extra(tx)) === false ? false : { next, events }));
+  }
+
+  /** As `commit`, the new state built in the transaction (from what it read there), or false to roll back. */
+  private async commitBuilt(live: LiveSession, build: (tx: Parameters<Parameters<Store['transaction']>[0]>[0]) => Promise<{ next: Session; events: readonly SessionEvent[] } | false>): Promise<boolean> {
     const committed = await this.deps.store.transaction(async (tx) => {
-      if (extra !== undefined && (await extra(tx)) === false) throw new RolledBack();
-      const saved = await tx.saveSession(versioned, live.session.version, events);
+      const built = await build(tx);
+      if (built === false) throw new RolledBack();
+      const versioned: Session = { ...built.next, version: live.session.version + 1 };
+      const saved = await tx.saveSession(versioned, live.session.version, built.events);
       assert(saved === 'saved', `session ${versioned.id} has a single writer`);
-      return true;
+      return versioned;
     }).catch((error: unknown) => {
-      if (error instanceof RolledBack) return false;
+      if (error instanceof RolledBack) return null;
       throw error;
     });
-    if (committed) {
-      live.session = versioned;
-      live.closedSeconds = closedSeconds(versioned);
+    if (committed !== null) {
+      live.session = committed;
+      live.closedSeconds = closedSeconds(committed);
     }
-    return committed;
+    return committed !== null;
   }
 
   /**

@@ -662,3 +662,28 @@ describeEachDatabase('scenarios over HTTP: a tariff\'s maxCost, disconnect and f
     assert.deepEqual([charge.net, charge.vat], ['2.50', '0.50']);
   });
 });
+
+describeEachDatabase('scenarios over HTTP: two connects at once on one monthly budget', ({ target }) => {
+  let h: HttpHarness;
+  before(async () => { h = await startHarness(target().config(), TUESDAY_10H_PARIS_MS); });
+  after(async () => { await h.server.stop(); });
+  afterEach(async () => { await assertLedgerClean(h); });
+
+  it('David (50.00): caps of 30.00 and 24.00 connected at the same moment reserve as one after the other would — the first its cap, the second what is left', async () => {
+    const a = await openSession(h, 'off_windows_help', 'David', '30.00');
+    const b = await openSession(h, 'off_legal_advice', 'David', '24.00');
+    const answers = await Promise.all([a, b].map((s) => h.call('POST', `/v1/sessions/${s.id}/connect`, { token: s.merchant })));
+    for (const answer of answers) {
+      assert.equal(answer.status, 200, answer.text);
+      assert.equal(answer.body.status, 'active', 'neither ends budget_exhausted: what is left buys more than a first step');
+    }
+    const reserved = (await Promise.all([a, b].map(async (s) => String((await getSession(h, s)).reserved)))).join(' + ');
+    // Whichever was placed first holds its whole cap; the other holds 50.00 minus it.
+    assert.ok(['30.00 + 20.00', '26.00 + 24.00'].includes(reserved), `reserved ${reserved}`);
+    const usage = await h.server.storage.store.budgetUsage(h.subscriber('David'), '2026-10');
+    assert.equal(usage.heldMinor + usage.postedMinor, 5000n, 'held + posted: the whole 50.00 budget, never more');
+    for (const session of [a, b]) assert.equal((await endAs(h, session, 'user')).status, 200);
+    const settled = await h.server.storage.store.budgetUsage(h.subscriber('David'), '2026-10');
+    assert.equal(settled.heldMinor, 0n, 'both reservations posted or released');
+  });
+});

@@ -158,6 +158,20 @@ describeEachDatabase('storage: repositories and the ledger', ({ database }) => {
     assert.deepEqual(await store.budgetUsage(world.subscriberId, '2026-12'), { heldMinor: 5000n, postedMinor: 0n });
   });
 
+  it('a hold with a minimum takes what the budget leaves, up to its amount, or nothing below the minimum', async () => {
+    const base = { subscriberId: world.subscriberId, period: '2026-11', currency: 'EUR' as const, monthlyCapMinor: 5000n, atMs: T0_MS };
+    const whole = await store.placeHold({ ...base, id: 'hld_m1', sessionId: 'ses_m1', amountMinor: 3000n, minimumMinor: 100n });
+    assert.equal(whole.ok && whole.value.amountMinor, 3000n, 'the budget has room: the whole amount');
+    const rest = await store.placeHold({ ...base, id: 'hld_m2', sessionId: 'ses_m2', amountMinor: 2400n, minimumMinor: 100n });
+    assert.equal(rest.ok && rest.value.amountMinor, 2000n, 'what is left: 50.00 − 30.00');
+    assert.equal((await store.getHoldForSession('ses_m2'))?.amountMinor, 2000n);
+    await store.voidHold('ses_m2', T0_MS);
+    const refused = await store.placeHold({ ...base, id: 'hld_m3', sessionId: 'ses_m3', amountMinor: 2400n, minimumMinor: 2001n });
+    assert.deepEqual(refused, { ok: false, error: 'budget_exceeded' }, '20.00 left is below the 20.01 minimum');
+    assert.equal(await store.getHoldForSession('ses_m3'), null, 'nothing written');
+    assert.deepEqual(await store.budgetUsage(world.subscriberId, '2026-11'), { heldMinor: 3000n, postedMinor: 0n });
+  });
+
   it('shares with exact allocation: the parts of every charge sum to its gross', () => {
     for (const seconds of [1, 59, 61, 181, 899, 3600]) {
       const { charge } = chargeFor(world, `ses_split_${seconds}`, seconds);

@@ -59,7 +59,12 @@ const FIELDS = STEP_LAST_SECOND + STEPS_AHEAD;
 
 export class TickTable {
   private figures = new Float64Array(ROWS_INITIAL * FIELDS);
-  private readonly stepMinor: bigint[] = [];
+  /**
+   * The laid-out steps' amounts (minor units), STEPS_AHEAD a row: stored as 64-bit integers, not as
+   * BigInt objects, which live until the row's next refill — long enough to reach V8's old
+   * generation, whose growth at 100,000 sessions set off marking of the whole heap.
+   */
+  private stepMinor = new BigInt64Array(ROWS_INITIAL * STEPS_AHEAD);
   /** Where each row's ticks go (the feed's sink of its session: no lookup by id a tick). */
   readonly sinks: (TickSink | null)[] = [];
   /** The running session of each row (null when the row is free or being removed). */
@@ -225,6 +230,9 @@ export class TickTable {
       return to;
     };
     this.figures = grown(this.figures, new Float64Array(capacity * FIELDS));
+    const stepMinor = new BigInt64Array(capacity * STEPS_AHEAD);
+    stepMinor.set(this.stepMinor);
+    this.stepMinor = stepMinor;
     this.phaseOf = grown(this.phaseOf, new Int16Array(capacity));
     this.positionOf = grown(this.positionOf, new Int32Array(capacity));
   }

@@ -96,8 +96,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   metrics = new Metrics(() => broker.runningCount);
   let ready = false;
+  // One authenticator for the API and the live feed: the user token a consent hands out is known
+  // to both when the widget first uses it.
+  const authenticator = new Authenticator(storage.store);
   const app = createApp({
-    broker, store: storage.store, clock, logger, metrics, ready: () => ready,
+    broker, store: storage.store, clock, logger, metrics, ready: () => ready, authenticator,
     extra: (express) => { mountWeb(express, { broker, store: storage.store, nowMs: () => clock.nowMs(), demo: options.demo ?? false }); },
   });
   const recovered = await broker.start();
@@ -109,7 +112,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   purge.start();
   const http = createServer(app);
   const stopLive = attachLiveServer(http, {
-    broker, store: storage.store, clock, hub, authenticator: new Authenticator(storage.store), allowedOrigins: originAllowlist(options.allowedOrigins ?? []),
+    broker, store: storage.store, clock, hub, authenticator, allowedOrigins: originAllowlist(options.allowedOrigins ?? []),
     onError: (error) => { logger.error({ err: error }, 'live feed: a connection failed'); },
     ...(options.livePingIntervalMs === undefined ? {} : { pingIntervalMs: options.livePingIntervalMs }),
   });

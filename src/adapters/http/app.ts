@@ -12,7 +12,7 @@ import { bindRoute, requestIdOf, requestState } from './bind-route.ts';
 import { REQUEST_BODY_BYTES_MAX } from './limits.ts';
 import type { Metrics } from './metrics.ts';
 import { apiDocsPage, openApiDocument } from './openapi.ts';
-import { Authenticator, principalName } from './principal.ts';
+import { Authenticator, type IssuedTokens, principalName } from './principal.ts';
 import { problem, ProblemError, statusOf } from './problem.ts';
 import { RateLimiter } from './rate-limit.ts';
 import type { Route } from './route.ts';
@@ -32,10 +32,12 @@ export interface AppDeps {
   readonly ready: () => boolean;
   /** Extra routers mounted before the API (the web pages, issue 5). */
   readonly extra?: (app: express.Express) => void;
+  /** The credentials' authenticator, shared with the live feed (a new one when not given). */
+  readonly authenticator?: Authenticator;
 }
 
 /** Every route of the API, in documentation order. */
-export function apiRoutes(deps: Pick<AppDeps, 'broker' | 'store' | 'clock'>): Route[] {
+export function apiRoutes(deps: Pick<AppDeps, 'broker' | 'store' | 'clock'> & { readonly tokens?: IssuedTokens }): Route[] {
   return [...sessionRoutes(deps), ...moneyRoutes(deps), ...settlementRoutes(deps), ...billingRoutes(deps)];
 }
 
@@ -87,9 +89,8 @@ const API_PATH = /^\/v1(?:\/|$)/i;
  * body), and the route's handler runs. As three layers mounted at /v1 after the operations
  * endpoints and the web pages, every API request was matched against each of them in turn.
  */
-function apiLayer(deps: AppDeps, routes: readonly Route[]) {
+function apiLayer(deps: AppDeps, routes: readonly Route[], authenticator: Authenticator) {
   const json: RequestHandler = express.json({ limit: REQUEST_BODY_BYTES_MAX, strict: true, type: (req) => (req as Request).is('application/json') !== false });
-  const authenticator = new Authenticator(deps.store);
   const bind = { store: deps.store, authenticator, rateLimiter: new RateLimiter(), nowMs: () => deps.clock.nowMs() };
   const table = new RouteTable(routes, (route) => ({ streamed: route.streamBody !== undefined, handle: bindRoute(bind, route) }));
   return (req: Request, res: Response, next: NextFunction): void => {
@@ -137,8 +138,9 @@ export function createApp(deps: AppDeps): express.Express {
   app.set('trust proxy', 'loopback');
   app.use(observe(deps));
   app.use(securityHeaders());
-  const routes = apiRoutes(deps);
-  app.use(apiLayer(deps, routes));
+  const authenticator = deps.authenticator ?? new Authenticator(deps.store);
+  const routes = apiRoutes({ ...deps, tokens: authenticator });
+  app.use(apiLayer(deps, routes, authenticator));
   app.get('/livez', (_req, res) => { res.json({ status: 'ok' }); });
   app.get('/readyz', (_req, res) => { res.status(deps.ready() ? 200 : 503).json({ status: deps.ready() ? 'ready' : 'not_ready' }); });
   app.get('/metrics', (_req, res, next) => {

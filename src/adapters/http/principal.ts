@@ -3,7 +3,8 @@
  * scoped to one carrier or merchant), a session's user token (`ust_…`, that session only) and a
  * quote token (`qtk_…`, consent to that quote only). Only SHA-256 hashes are stored; API keys are
  * cached in memory once found (for a minute: a key can be revoked), tokens for as long as the
- * bound allows (what a token names never changes).
+ * bound allows (what a token names never changes) — those this server hands out from the moment
+ * it does, so their first use reads nothing.
  */
 import type { Store } from '../../app/index.ts';
 import { sha256Hex } from './sha256.ts';
@@ -43,11 +44,29 @@ const API_KEY_CACHE_MS = 60_000;
  */
 const TOKEN_PRINCIPALS_CACHED_MAX = 50_000;
 
-export class Authenticator {
+/**
+ * Tokens told to the authenticator as the API hands them out (after what they name is stored), so
+ * that their first use needs no read: a flow's consent and end each came with a token never seen.
+ */
+export interface IssuedTokens {
+  quoteIssued(token: string, quoteId: string): void;
+  sessionIssued(token: string, sessionId: string): void;
+}
+
+export class Authenticator implements IssuedTokens {
   private readonly apiKeys = new Map<string, { principal: Principal; cachedAtMs: number }>();
   private readonly tokens = new Map<string, Principal>();
 
   constructor(private readonly store: Store, private readonly nowMs: () => number = Date.now) {}
+
+  quoteIssued(token: string, quoteId: string): void {
+    const hash = sha256Hex(token);
+    this.keep(hash, { kind: 'quote', quoteId, tokenHash: hash });
+  }
+
+  sessionIssued(token: string, sessionId: string): void {
+    this.keep(sha256Hex(token), { kind: 'user', sessionId });
+  }
 
   /** The principal of a bearer secret, or null when it names nobody (or a revoked key). */
   async authenticate(secret: string): Promise<Principal | null> {
@@ -56,10 +75,7 @@ export class Authenticator {
       const known = this.tokens.get(hash);
       if (known !== undefined) return known;
       const principal = await this.tokenPrincipal(secret, hash);
-      if (principal !== null) {
-        if (this.tokens.size >= TOKEN_PRINCIPALS_CACHED_MAX) this.tokens.delete(this.tokens.keys().next().value as string);
-        this.tokens.set(hash, principal);
-      }
+      if (principal !== null) this.keep(hash, principal);
       return principal;
     }
     const cached = this.apiKeys.get(hash);
@@ -70,6 +86,11 @@ export class Authenticator {
     if (principal === null) this.apiKeys.delete(hash);
     else this.apiKeys.set(hash, { principal, cachedAtMs: this.nowMs() });
     return principal;
+  }
+
+  private keep(hash: string, principal: Principal): void {
+    if (this.tokens.size >= TOKEN_PRINCIPALS_CACHED_MAX) this.tokens.delete(this.tokens.keys().next().value as string);
+    this.tokens.set(hash, principal);
   }
 
   private async tokenPrincipal(secret: string, hash: string): Promise<Principal | null> {

@@ -58,4 +58,50 @@ describeEachDatabase('authenticator: tokens found are kept, tokens not found are
     assert.equal(await authenticator.authenticate(unknown), null);
     assert.equal(lookups(), 4, 'a token that names nothing is read every time');
   });
+
+  it('a token told as issued is answered from memory at its first use, as a lookup would answer it', async () => {
+    const merchant = h.key('mer_depannage_pc');
+    const quote = await h.call('POST', '/v1/quotes', { token: merchant, body: { offerId: 'off_windows_help', subscriberId: h.subscriber('Alice') } });
+    assert.equal(quote.status, 201, quote.text);
+    const consent = await h.call('POST', '/v1/sessions', {
+      token: quote.body.quoteToken as string, body: { quoteId: quote.body.id, announcementHash: quote.body.announcement.hash, cap: '5.00', accepted: true },
+    });
+    assert.equal(consent.status, 201, consent.text);
+    const quoteToken = quote.body.quoteToken as string;
+    const userToken = consent.body.userToken as string;
+    const { store, lookups } = countingStore();
+    const told = new Authenticator(store);
+    told.quoteIssued(quoteToken, quote.body.id as string);
+    told.sessionIssued(userToken, consent.body.id as string);
+    const looked = new Authenticator(store);
+    assert.deepEqual(await told.authenticate(quoteToken), await looked.authenticate(quoteToken));
+    assert.deepEqual(await told.authenticate(userToken), await looked.authenticate(userToken));
+    assert.equal(lookups(), 2, 'only the authenticator that was not told read the store');
+  });
+
+  it('the server tells its authenticator of the tokens it hands out: a flow\'s consent and end read no token', async () => {
+    // The server's own store, its token lookups counted for the length of one flow.
+    const real = h.server.storage.store;
+    const original = { quote: real.findQuoteByTokenHash.bind(real), session: real.findSessionByUserTokenHash.bind(real) };
+    let lookups = 0;
+    Object.assign(real, {
+      findQuoteByTokenHash: (hash: string) => { lookups += 1; return original.quote(hash); },
+      findSessionByUserTokenHash: (hash: string) => { lookups += 1; return original.session(hash); },
+    });
+    try {
+      const merchant = h.key('mer_depannage_pc');
+      const quote = await h.call('POST', '/v1/quotes', { token: merchant, body: { offerId: 'off_windows_help', subscriberId: h.subscriber('Bruno') } });
+      assert.equal(quote.status, 201, quote.text);
+      const consent = await h.call('POST', '/v1/sessions', {
+        token: quote.body.quoteToken as string, body: { quoteId: quote.body.id, announcementHash: quote.body.announcement.hash, cap: '5.00', accepted: true },
+      });
+      assert.equal(consent.status, 201, consent.text);
+      const ended = await h.call('POST', `/v1/sessions/${consent.body.id as string}/end`, { token: consent.body.userToken as string, body: {} });
+      assert.equal(ended.status, 200, ended.text);
+      assert.equal(lookups, 0);
+    } finally {
+      Reflect.deleteProperty(real, 'findQuoteByTokenHash');
+      Reflect.deleteProperty(real, 'findSessionByUserTokenHash');
+    }
+  });
 });

@@ -4,13 +4,15 @@
  */
 import type { Clock, SessionBroker, Store } from '../../../app/index.ts';
 import type { Charge, Offer, Result, Session } from '../../../domain/index.ts';
-import type { Principal } from '../principal.ts';
+import type { IssuedTokens, Principal } from '../principal.ts';
 import { ProblemError, type ProblemCode } from '../problem.ts';
 
 export interface HttpDeps {
   readonly broker: SessionBroker;
   readonly store: Store;
   readonly clock: Clock;
+  /** Told of the quote and user tokens the routes hand out (the server's authenticator). */
+  readonly tokens?: IssuedTokens;
 }
 
 /** The value of a result, or the problem its error code names. */

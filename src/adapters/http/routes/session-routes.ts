@@ -40,7 +40,9 @@ export function sessionRoutes(deps: HttpDeps): Route[] {
       handle: async ({ principal, body }) => {
         await offerInScope(deps, principal, body.offerId);
         await subscriberInScope(deps, principal, body.subscriberId);
-        return { status: 201, body: quoteView(unwrap(await deps.broker.quote(body))) };
+        const quoted = unwrap(await deps.broker.quote(body));
+        deps.tokens?.quoteIssued(quoted.quoteToken, quoted.quote.id);
+        return { status: 201, body: quoteView(quoted) };
       },
     }),
     defineRoute({
@@ -57,6 +59,7 @@ export function sessionRoutes(deps: HttpDeps): Route[] {
         const consented = unwrap(await deps.broker.consent({
           quoteId: quote.id, quote, announcementHash: body.announcementHash, cap: Money.of(body.cap, quote.currency), channel: body.channel, clientIp, userAgent,
         }));
+        deps.tokens?.sessionIssued(consented.userToken, consented.session.id);
         return { status: 201, body: { ...sessionView(await viewOf(deps, consented.session.id)), userToken: consented.userToken } };
       },
     }),

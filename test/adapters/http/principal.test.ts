@@ -11,7 +11,7 @@ import { Authenticator } from '../../../src/adapters/http/principal.ts';
 import type { Store } from '../../../src/app/index.ts';
 import { sha256Hex } from '../../../src/domain/index.ts';
 import { describeEachDatabase } from '../../support/databases.ts';
-import { type HttpHarness, startHarness } from '../../support/http-harness.ts';
+import { type CallResult, type HttpHarness, startHarness } from '../../support/http-harness.ts';
 
 /** Tuesday 2026-10-06, 10:00 in Paris. */
 const START_MS = Date.parse('2026-10-06T08:00:00Z');
@@ -33,14 +33,19 @@ describeEachDatabase('authenticator: tokens found are kept, tokens not found are
     return { store, lookups: () => lookups };
   }
 
-  it('a quote token and a user token are read once, then answered from memory; an unknown token is read each time', async () => {
-    const merchant = h.key('mer_depannage_pc');
-    const quote = await h.call('POST', '/v1/quotes', { token: merchant, body: { offerId: 'off_windows_help', subscriberId: h.subscriber('Alice') } });
+  /** A quote on the demo offer for `subscriber`, consented to with its quote token. */
+  async function quoteAndConsent(subscriber: string): Promise<{ quote: CallResult; consent: CallResult }> {
+    const quote = await h.call('POST', '/v1/quotes', { token: h.key('mer_depannage_pc'), body: { offerId: 'off_windows_help', subscriberId: h.subscriber(subscriber) } });
     assert.equal(quote.status, 201, quote.text);
     const consent = await h.call('POST', '/v1/sessions', {
       token: quote.body.quoteToken as string, body: { quoteId: quote.body.id, announcementHash: quote.body.announcement.hash, cap: '5.00', accepted: true },
     });
     assert.equal(consent.status, 201, consent.text);
+    return { quote, consent };
+  }
+
+  it('a quote token and a user token are read once, then answered from memory; an unknown token is read each time', async () => {
+    const { quote, consent } = await quoteAndConsent('Alice');
 
     const { store, lookups } = countingStore();
     const authenticator = new Authenticator(store);
@@ -60,13 +65,7 @@ describeEachDatabase('authenticator: tokens found are kept, tokens not found are
   });
 
   it('a token told as issued is answered from memory at its first use, as a lookup would answer it', async () => {
-    const merchant = h.key('mer_depannage_pc');
-    const quote = await h.call('POST', '/v1/quotes', { token: merchant, body: { offerId: 'off_windows_help', subscriberId: h.subscriber('Alice') } });
-    assert.equal(quote.status, 201, quote.text);
-    const consent = await h.call('POST', '/v1/sessions', {
-      token: quote.body.quoteToken as string, body: { quoteId: quote.body.id, announcementHash: quote.body.announcement.hash, cap: '5.00', accepted: true },
-    });
-    assert.equal(consent.status, 201, consent.text);
+    const { quote, consent } = await quoteAndConsent('Alice');
     const quoteToken = quote.body.quoteToken as string;
     const userToken = consent.body.userToken as string;
     const { store, lookups } = countingStore();
@@ -89,13 +88,7 @@ describeEachDatabase('authenticator: tokens found are kept, tokens not found are
       findSessionByUserTokenHash: (hash: string) => { lookups += 1; return original.session(hash); },
     });
     try {
-      const merchant = h.key('mer_depannage_pc');
-      const quote = await h.call('POST', '/v1/quotes', { token: merchant, body: { offerId: 'off_windows_help', subscriberId: h.subscriber('Bruno') } });
-      assert.equal(quote.status, 201, quote.text);
-      const consent = await h.call('POST', '/v1/sessions', {
-        token: quote.body.quoteToken as string, body: { quoteId: quote.body.id, announcementHash: quote.body.announcement.hash, cap: '5.00', accepted: true },
-      });
-      assert.equal(consent.status, 201, consent.text);
+      const { consent } = await quoteAndConsent('Bruno');
       const ended = await h.call('POST', `/v1/sessions/${consent.body.id as string}/end`, { token: consent.body.userToken as string, body: {} });
       assert.equal(ended.status, 200, ended.text);
       assert.equal(lookups, 0);

@@ -50,8 +50,9 @@ export async function placeHold(db: Db, dialect: DialectName, hold: PlaceHold): 
   assert(hold.minimumMinor === undefined || (hold.minimumMinor > 0n && hold.minimumMinor <= hold.amountMinor), 'a hold\'s minimum is positive and within its amount');
   const usage = await budgetUsage(db, hold.subscriberId, hold.period);
   const leftMinor = hold.monthlyCapMinor - usage.heldMinor - usage.postedMinor;
-  const amountMinor = hold.minimumMinor !== undefined && leftMinor < hold.amountMinor ? leftMinor : hold.amountMinor;
-  if (amountMinor > leftMinor || amountMinor < (hold.minimumMinor ?? hold.amountMinor)) return err('budget_exceeded');
+  // All of the amount; or, with a minimum, as much of it as the budget leaves, if that reaches the minimum.
+  const amountMinor = hold.minimumMinor === undefined || hold.amountMinor <= leftMinor ? hold.amountMinor : leftMinor;
+  if (amountMinor > leftMinor || amountMinor < (hold.minimumMinor ?? 1n)) return err('budget_exceeded');
   const row = {
     id: hold.id, subscriber_id: hold.subscriberId, session_id: hold.sessionId, period: hold.period, currency: hold.currency,
     amount_minor: amountMinor, status: 'pending', posted_minor: null, charge_id: null, created_at_ms: hold.atMs, resolved_at_ms: null,

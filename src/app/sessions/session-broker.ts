@@ -301,7 +301,7 @@ export class SessionBroker {
   }
 
   /** As `commit`, the new state built in the transaction (from what it read there), or false to roll back. */
-  private async commitBuilt(live: LiveSession, build: (tx: Parameters<Parameters<Store['transaction']>[0]>[0]) => Promise<{ next: Session; events: readonly SessionEvent[] } | false>): Promise<boolean> {
+  private async commitBuilt(live: LiveSession, build: (tx: Store) => Promise<{ next: Session; events: readonly SessionEvent[] } | false>): Promise<boolean> {
     const committed = await this.deps.store.transaction(async (tx) => {
       const built = await build(tx);
       if (built === false) throw new RolledBack();

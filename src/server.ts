@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { type Clock, feedOfAll, IdempotencyPurge, type LiveFeed, type Scheduler, SessionBroker } from './app/index.ts';
 import { RealtimeScheduler, SystemClock } from './adapters/clock/index.ts';
-import { createApp, Metrics } from './adapters/http/index.ts';
+import { createApp, expressServerOptions, Metrics } from './adapters/http/index.ts';
 import { Authenticator } from './adapters/http/principal.ts';
 import { attachLiveServer, LiveHub, originAllowlist } from './adapters/live/index.ts';
 import { SHUTDOWN_GRACE_MS } from './adapters/http/limits.ts';
@@ -110,7 +110,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     purged: (count) => { if (count > 0) logger.info({ count }, 'idempotency records purged'); },
   });
   purge.start();
-  const http = createServer(app);
+  const http = createServer(expressServerOptions(app), app);
   const stopLive = attachLiveServer(http, {
     broker, store: storage.store, clock, hub, authenticator, allowedOrigins: originAllowlist(options.allowedOrigins ?? []),
     onError: (error) => { logger.error({ err: error }, 'live feed: a connection failed'); },

@@ -8,6 +8,7 @@
  * with a destination that keeps the lines.
  */
 import assert from 'node:assert/strict';
+import { IncomingMessage, ServerResponse } from 'node:http';
 import { after, before, it } from 'node:test';
 import { apiRoutes } from '../../../src/adapters/http/app.ts';
 import { RATE_LIMIT_KEY_BURST } from '../../../src/adapters/http/limits.ts';
@@ -173,5 +174,30 @@ describeEachDatabase('operations over HTTP: OpenAPI, request logs, rate limits',
     assert.equal(again.status, 201, again.text);
     assert.equal(again.headers.get('idempotent-replayed'), null, 'the record is gone: the key runs a new request');
     assert.notEqual(again.body.id, first.body.id);
+  });
+
+  it('requests and responses are built with the application\'s prototypes: express\'s per-request setPrototypeOf changes nothing (performance: node\'s inline caches)', async () => {
+    const seen: { request: [object | null, object | null]; response: [object | null, object | null] }[] = [];
+    const record = (req: IncomingMessage, res: ServerResponse): void => {
+      const entry = { request: [Object.getPrototypeOf(req) as object | null, null] as [object | null, object | null], response: [Object.getPrototypeOf(res) as object | null, null] as [object | null, object | null] };
+      seen.push(entry);
+      res.once('finish', () => { entry.request[1] = Object.getPrototypeOf(req) as object | null; entry.response[1] = Object.getPrototypeOf(res) as object | null; });
+    };
+    h.server.http.prependListener('request', record);
+    try {
+      const quote = await h.call('POST', '/v1/quotes', { token: h.key('mer_depannage_pc'), body: { offerId: 'off_windows_help', subscriberId: h.subscriber('Alice') } });
+      assert.equal(quote.status, 201, quote.text);
+      assert.equal((await h.call('GET', '/livez')).status, 200);
+    } finally {
+      h.server.http.removeListener('request', record);
+    }
+    assert.equal(seen.length, 2);
+    for (const { request, response } of seen) {
+      assert.notEqual(request[0], IncomingMessage.prototype, 'built with the application\'s request prototype, not node\'s');
+      assert.notEqual(response[0], ServerResponse.prototype);
+      assert.ok(request[0] !== null && response[0] !== null && Object.getPrototypeOf(Object.getPrototypeOf(request[0])) === IncomingMessage.prototype);
+      assert.equal(request[1], request[0], 'express found the prototype it sets already in place');
+      assert.equal(response[1], response[0]);
+    }
   });
 });

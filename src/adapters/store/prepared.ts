@@ -18,10 +18,11 @@ type Db = Kysely<Database>;
 
 /** Where an argument goes: compiled into the parameters, replaced at each call. */
 class Placeholder {
-  constructor(readonly name: string) {}
+  constructor(readonly key: string | number) {}
 }
 
-type Slot = { readonly arg: string } | { readonly constant: unknown };
+/** What a compiled parameter is at each call: an argument (by name, or by position for an INSERT) or a constant. */
+type Slot = { readonly arg: string | number } | { readonly constant: unknown };
 
 interface Template<O> {
   readonly query: CompiledQuery<O>;
@@ -36,39 +37,47 @@ export interface Prepared<A, O> {
 }
 
 /**
+ * The compiled form of `build`'s query for `db`'s dialect, compiled at its first use there: one per
+ * dialect, as the SQL differs (placeholders, quoting). The adapter is the dialect's, shared by a
+ * database's handle and its transactions' connections. (kysely's typings mark getExecutor()
+ * internal; it is stable across 0.28.x, the line package.json pins.)
+ */
+function templatesOf<O>(build: (db: Db, arg: (key: string | number) => never) => Compilable<O>): (db: Db) => Template<O> {
+  const templates = new WeakMap<object, Template<O>>();
+  return (db) => {
+    const dialect = db.getExecutor().adapter;
+    let template = templates.get(dialect);
+    if (template === undefined) {
+      const keys = new Set<string | number>();
+      const query = build(db, (key) => {
+        keys.add(key);
+        return new Placeholder(key) as never;
+      }).compile();
+      const slots = query.parameters.map((value): Slot => (value instanceof Placeholder ? { arg: value.key } : { constant: value }));
+      const placed = new Set(slots.flatMap((slot) => ('arg' in slot ? [slot.arg] : [])));
+      assert([...keys].every((key) => placed.has(key)), `every argument of a prepared query is a parameter (${[...keys].join(', ')})`);
+      template = { query, slots };
+      templates.set(dialect, template);
+    }
+    return template;
+  };
+}
+
+/** Runs `template` with the parameters `value` gives for its arguments. */
+function run<O>(db: Db, { query, slots }: Template<O>, value: (key: string | number) => unknown): Promise<QueryResult<O>> | QueryResult<O> {
+  const compiled = { ...query, parameters: slots.map((slot) => ('arg' in slot ? value(slot.arg) : slot.constant)) };
+  return executeDirect(db, compiled) ?? db.executeQuery<O>(compiled);
+}
+
+/**
  * `build` writes the query with `arg(name)` where an argument goes; it runs once per dialect.
  * Every argument must land in the parameters (not in an identifier or a raw SQL fragment).
  */
 export function prepared<A extends Record<string, unknown>, O>(
   build: (db: Db, arg: <K extends keyof A & string>(name: K) => A[K]) => Compilable<O>,
 ): Prepared<A, O> {
-  // One compiled form per dialect: the SQL differs (placeholders, quoting). The adapter is the
-  // dialect's, shared by a database's handle and its transactions' connections. (kysely's typings
-  // mark getExecutor() internal; it is stable across 0.28.x, the line package.json pins.)
-  const templates = new WeakMap<object, Template<O>>();
-  const templateFor = (db: Db): Template<O> => {
-    const dialect = db.getExecutor().adapter;
-    let template = templates.get(dialect);
-    if (template === undefined) {
-      const names = new Set<string>();
-      const query = build(db, (name) => {
-        names.add(name);
-        return new Placeholder(name) as never;
-      }).compile();
-      const slots = query.parameters.map((value): Slot => (value instanceof Placeholder ? { arg: value.name } : { constant: value }));
-      const placed = new Set(slots.flatMap((slot) => ('arg' in slot ? [slot.arg] : [])));
-      assert([...names].every((name) => placed.has(name)), `every argument of a prepared query is a parameter (${[...names].join(', ')})`);
-      template = { query, slots };
-      templates.set(dialect, template);
-    }
-    return template;
-  };
-  const execute = async (db: Db, args: A): Promise<QueryResult<O>> => {
-    const { query, slots } = templateFor(db);
-    const parameters = slots.map((slot) => ('arg' in slot ? args[slot.arg] : slot.constant));
-    const compiled = { ...query, parameters };
-    return executeDirect(db, compiled) ?? db.executeQuery<O>(compiled);
-  };
+  const templateFor = templatesOf<O>(build);
+  const execute = async (db: Db, args: A): Promise<QueryResult<O>> => run(db, templateFor(db), (name) => args[name as string]);
   return {
     execute,
     first: async (db, args) => (await execute(db, args)).rows[0],
@@ -81,9 +90,6 @@ export function rowBy<T extends keyof Database>(table: T, column: keyof Database
   return prepared((db, arg) => db.selectFrom(table as 'carriers').selectAll().where(column as 'id', '=', arg('value')) as never);
 }
 
-/** INSERTs prepared by shape: table, columns (in the rows' key order), number of rows, conflict clause. */
-const inserts = new Map<string, Prepared<Record<string, unknown>, never>>();
-
 /**
  * What an INSERT does with a row whose unique key (`columns`) is taken: nothing, or, with `add`,
  * add the new row's value of that column to the existing row's (a running balance).
@@ -91,6 +97,41 @@ const inserts = new Map<string, Prepared<Record<string, unknown>, never>>();
 export interface OnConflict {
   readonly columns: readonly string[];
   readonly add?: string;
+}
+
+/** An INSERT prepared for one shape of rows: its arguments are the rows' values by position, row after row. */
+interface InsertShape {
+  readonly columns: readonly string[];
+  readonly rows: number;
+  readonly conflict: OnConflict | undefined;
+  readonly templateFor: (db: Db) => Template<never>;
+}
+
+/** The shapes prepared so far, by table: a handful each, the shapes the code writes. */
+const insertShapes = new Map<string, InsertShape[]>();
+
+const sameStrings = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((value, index) => value === b[index]);
+const sameConflict = (a: OnConflict | undefined, b: OnConflict | undefined): boolean =>
+  a === b || (a !== undefined && b !== undefined && a.add === b.add && sameStrings(a.columns, b.columns));
+
+function insertShape(table: keyof Database, columns: readonly string[], rows: number, conflict: OnConflict | undefined): InsertShape {
+  let shapes = insertShapes.get(table);
+  if (shapes === undefined) insertShapes.set(table, shapes = []);
+  const known = shapes.find((shape) => shape.rows === rows && sameConflict(shape.conflict, conflict) && sameStrings(shape.columns, columns));
+  if (known !== undefined) return known;
+  const templateFor = templatesOf<never>((db, arg) => {
+    const values = Array.from({ length: rows }, (_, row) => Object.fromEntries(columns.map((column, index) => [column, arg(row * columns.length + index)])));
+    const query = db.insertInto(table).values(values);
+    if (conflict === undefined) return query;
+    const { add } = conflict;
+    return query.onConflict((oc) => {
+      const target = oc.columns(conflict.columns as never);
+      return add === undefined ? target.doNothing() : target.doUpdateSet({ [add]: sql`${sql.ref(`${table}.${add}`)} + ${sql.ref(`excluded.${add}`)}` });
+    });
+  });
+  const shape = { columns, rows, conflict, templateFor };
+  shapes.push(shape);
+  return shape;
 }
 
 /**
@@ -102,29 +143,16 @@ export async function insertRows<T extends keyof Database>(db: Db, table: T, row
   const first = rows[0];
   if (first === undefined) return { rows: [] };
   const columns = Object.keys(first);
-  const shape = `${table}(${columns.join(',')})×${rows.length}${conflict === undefined ? '' : ` on (${conflict.columns.join(',')}) ${conflict.add ?? 'nothing'}`}`;
-  let insert = inserts.get(shape);
-  if (insert === undefined) {
-    insert = prepared<Record<string, unknown>, never>((db, arg) => {
-      const query = db.insertInto(table).values(rows.map((_, index) => Object.fromEntries(columns.map((column) => [column, arg(`${index}.${column}`)]))) as never);
-      if (conflict === undefined) return query;
-      const { add } = conflict;
-      return query.onConflict((oc) => {
-        const target = oc.columns(conflict.columns as never);
-        return add === undefined ? target.doNothing() : target.doUpdateSet({ [add]: sql`${sql.ref(`${table}.${add}`)} + ${sql.ref(`excluded.${add}`)}` } as never);
-      });
-    });
-    inserts.set(shape, insert);
-  }
-  const args: Record<string, unknown> = {};
-  rows.forEach((row, index) => {
-    const values = row as Record<string, unknown>;
-    assert(Object.keys(values).length === columns.length, `every row inserted into ${table} has the columns ${columns.join(', ')}`);
+  const values: unknown[] = [];
+  for (const row of rows as readonly Record<string, unknown>[]) {
+    assert(row === first || Object.keys(row).length === columns.length, `every row inserted into ${table} has the columns ${columns.join(', ')}`);
     for (const column of columns) {
+      const value = row[column];
       // kysely leaves out a column whose value is undefined: a prepared shape cannot.
-      assert(values[column] !== undefined, `every row inserted into ${table} has the columns ${columns.join(', ')}`);
-      args[`${index}.${column}`] = values[column];
+      assert(value !== undefined, `every row inserted into ${table} has the columns ${columns.join(', ')}`);
+      values.push(value);
     }
-  });
-  return insert.execute(db, args);
+  }
+  const shape = insertShape(table, columns, rows.length, conflict);
+  return run(db, shape.templateFor(db), (position) => values[position as number]);
 }

@@ -77,6 +77,8 @@ describeEachDatabase('prepared queries', ({ database }) => {
     assert.notEqual((await rowBy('carriers', 'id').first(db, { value: 'car_fr_10' }))?.name, 'Not written');
     const fresh = await insertRows(db, 'carriers', [{ ...CARRIER, id: 'car_fr_new' }], { columns: ['id'] });
     assert.equal(fresh.numAffectedRows, 1n);
+    // The same rows without the clause are another statement: the taken key is an error.
+    await assert.rejects(insertRows(db, 'carriers', [{ ...CARRIER, id: 'car_fr_10', name: 'Not written' }]), /UNIQUE|unique|duplicate/);
     const add = (account: string, amount: bigint) => ({ account, currency: 'EUR', balance_minor: amount });
     const balances = { columns: ['account', 'currency'], add: 'balance_minor' };
     await insertRows(db, 'ledger_balances', [add('acct:prepared:a', 500n), add('acct:prepared:b', -200n)], balances);
@@ -95,8 +97,10 @@ describeEachDatabase('prepared queries', ({ database }) => {
     await insertRows(db, 'carrier_codes', [{ mcc_mnc: '20801', carrier_id: 'car_fr_10' }]);
     await insertRows(db, 'carrier_codes', [{ mcc_mnc: '20802', carrier_id: 'car_fr_10' }, { carrier_id: 'car_fr_50', mcc_mnc: '20810' }]);
     await insertRows(db, 'carrier_codes', [{ mcc_mnc: '20815', carrier_id: 'car_fr_50' }]);
+    // The same columns in another order are another shape: each value lands in its own column.
+    await insertRows(db, 'carrier_codes', [{ carrier_id: 'car_be_50', mcc_mnc: '20816' }]);
     const codes = await db.selectFrom('carrier_codes').selectAll().orderBy('mcc_mnc').execute();
-    assert.deepEqual(codes.map((code) => `${code.mcc_mnc}:${code.carrier_id}`), ['20801:car_fr_10', '20802:car_fr_10', '20810:car_fr_50', '20815:car_fr_50']);
+    assert.deepEqual(codes.map((code) => `${code.mcc_mnc}:${code.carrier_id}`), ['20801:car_fr_10', '20802:car_fr_10', '20810:car_fr_50', '20815:car_fr_50', '20816:car_be_50']);
   });
 
   it('insertRows refuses a row without a column of its shape, and writes none of them', async () => {

@@ -6,7 +6,11 @@ export class AssertionError extends Error {
   override readonly name = 'AssertionError';
 }
 
-/** Throws an {@link AssertionError} with `message` when `condition` is false. */
-export function assert(condition: boolean, message: string): asserts condition {
-  if (!condition) throw new AssertionError(message);
+/**
+ * Throws an {@link AssertionError} with `message` when `condition` is false. On a hot path, give
+ * the message as a function when writing it costs something (a join, a number or an amount
+ * formatted): it is then written only when the check fails.
+ */
+export function assert(condition: boolean, message: string | (() => string)): asserts condition {
+  if (!condition) throw new AssertionError(typeof message === 'string' ? message : message());
 }

@@ -21,7 +21,7 @@ const STATEMENT_CHARGES_BATCH_ROWS = 10_000;
 export type StreamMode = { readonly kind: 'worker'; readonly path: string } | { readonly kind: 'cursor' } | { readonly kind: 'pages' };
 
 function currencyOf(value: unknown): Currency {
-  assert(isCurrency(value), `stored currency ${String(value)}`);
+  assert(isCurrency(value), () => `stored currency ${String(value)}`);
   return value;
 }
 

@@ -38,7 +38,7 @@ export function splitFromJson(json: string): Waterfall {
 }
 
 function chargeFrom(row: Selectable<ChargesTable>): Charge {
-  assert(isCurrency(row.currency), `charge currency ${row.currency}`);
+  assert(isCurrency(row.currency), () => `charge currency ${row.currency}`);
   const currency = row.currency;
   return {
     id: row.id, sessionId: row.session_id, subscriberId: row.subscriber_id, merchantId: row.merchant_id, offerId: row.offer_id,

@@ -14,8 +14,8 @@ import type { Database, HoldsTable } from './tables.ts';
 type Db = Kysely<Database>;
 
 function holdFrom(row: Selectable<HoldsTable>): Hold {
-  assert((HOLD_STATUSES as readonly string[]).includes(row.status), `hold status ${row.status}`);
-  assert(isCurrency(row.currency), `hold currency ${row.currency}`);
+  assert((HOLD_STATUSES as readonly string[]).includes(row.status), () => `hold status ${row.status}`);
+  assert(isCurrency(row.currency), () => `hold currency ${row.currency}`);
   return {
     id: row.id, subscriberId: row.subscriber_id, sessionId: row.session_id, period: row.period, currency: row.currency,
     amountMinor: asBigInt(row.amount_minor), status: row.status as HoldStatus,

@@ -49,12 +49,12 @@ export async function addToBalances(db: Db, draft: JournalDraft): Promise<void> 
 }
 
 function journalKind(value: string): JournalKind {
-  assert((JOURNAL_KINDS as readonly string[]).includes(value), `journal kind ${value}`);
+  assert((JOURNAL_KINDS as readonly string[]).includes(value), () => `journal kind ${value}`);
   return value as JournalKind;
 }
 
 function currency(value: string): Currency {
-  assert(isCurrency(value), `posting currency ${value}`);
+  assert(isCurrency(value), () => `posting currency ${value}`);
   return value;
 }
 

@@ -12,7 +12,7 @@ import type { AgreementsTable, CarrierCodesTable, Database, MerchantsTable, Offe
 type Db = Kysely<Database>;
 
 function currency(value: string): Currency {
-  assert(isCurrency(value), `stored currency ${value} is known`);
+  assert(isCurrency(value), () => `stored currency ${value} is known`);
   return value;
 }
 

@@ -144,12 +144,13 @@ export async function insertRows<T extends keyof Database>(db: Db, table: T, row
   if (first === undefined) return { rows: [] };
   const columns = Object.keys(first);
   const values: unknown[] = [];
+  const shapeRule = (): string => `every row inserted into ${table} has the columns ${columns.join(', ')}`;
   for (const row of rows as readonly Record<string, unknown>[]) {
-    assert(row === first || Object.keys(row).length === columns.length, `every row inserted into ${table} has the columns ${columns.join(', ')}`);
+    assert(row === first || Object.keys(row).length === columns.length, shapeRule);
     for (const column of columns) {
       const value = row[column];
       // kysely leaves out a column whose value is undefined: a prepared shape cannot.
-      assert(value !== undefined, `every row inserted into ${table} has the columns ${columns.join(', ')}`);
+      assert(value !== undefined, shapeRule);
       values.push(value);
     }
   }

@@ -5,10 +5,10 @@ import { assert, type Currency, Money } from '../../domain/index.ts';
 export function asBigInt(value: bigint | number | string): bigint {
   if (typeof value === 'bigint') return value;
   if (typeof value === 'string') {
-    assert(/^-?[0-9]+$/.test(value), `integer column holds ${value}`);
+    assert(/^-?[0-9]+$/.test(value), () => `integer column holds ${value}`);
     return BigInt(value);
   }
-  assert(Number.isSafeInteger(value), `integer column holds ${value}`);
+  assert(Number.isSafeInteger(value), () => `integer column holds ${value}`);
   return BigInt(value);
 }
 
@@ -35,7 +35,7 @@ export function asBoolean(value: bigint | number): boolean {
  */
 export function asPreciseMoney(value: string, currency: Currency): Money {
   const match = /^(-?)([0-9]+)(?:\.([0-9]+))?$/.exec(value);
-  assert(match !== null, `precise amount column holds ${value}`);
+  assert(match !== null, () => `precise amount column holds ${value}`);
   const fraction = match[3] ?? '';
   return Money.fromScaledInteger(BigInt(`${match[1] ?? ''}${match[2] ?? ''}${fraction}`), fraction.length, currency);
 }

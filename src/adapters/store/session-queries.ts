@@ -14,7 +14,7 @@ import type { Database, QuotesTable, SessionsTable } from './tables.ts';
 type Db = Kysely<Database>;
 
 function oneOf<T extends string>(values: readonly T[], value: string, what: string): T {
-  assert((values as readonly string[]).includes(value), `stored ${what} ${value}`);
+  assert((values as readonly string[]).includes(value), () => `stored ${what} ${value}`);
   return value as T;
 }
 
@@ -55,7 +55,7 @@ interface SessionStateJson {
 
 function sessionFrom(row: Selectable<SessionsTable>): Session {
   const state = JSON.parse(row.state_json) as SessionStateJson;
-  assert(isCurrency(row.currency), `session currency ${row.currency}`);
+  assert(isCurrency(row.currency), () => `session currency ${row.currency}`);
   return {
     id: row.id, offerId: row.offer_id, merchantId: row.merchant_id, subscriberId: row.subscriber_id, quoteId: row.quote_id,
     tariffHash: row.tariff_hash, currency: row.currency, capMinor: asBigInt(row.cap_minor),

@@ -27,7 +27,7 @@ export async function endAndRate(deps: EndDeps, live: LiveSession, reason: EndRe
   const metered = session.intervals.reduce((sum, interval) => sum + interval.seconds, 0);
   const rating = metered > 0 && session.meteringStartedAtMs !== null ? rate(live.tariff, session.meteringStartedAtMs, session.intervals) : null;
   const billedMinor = rating === null ? 0n : rating.billed.toMinorUnits();
-  assert(billedMinor <= session.capMinor, `session ${session.id}: billed ${billedMinor} within the consented cap ${session.capMinor}`);
+  assert(billedMinor <= session.capMinor, () => `session ${session.id}: billed ${billedMinor} within the consented cap ${session.capMinor}`);
   let chargeId: string | null = null;
   const rated = await deps.store.transaction(async (tx) => {
     if (rating !== null && billedMinor > 0n) {

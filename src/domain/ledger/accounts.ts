@@ -8,7 +8,7 @@ import { assert } from '../assert.ts';
 const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 function id(value: string): string {
-  assert(ID_PATTERN.test(value), `account segment ${JSON.stringify(value)} is 1–64 characters of [A-Za-z0-9_-]`);
+  assert(ID_PATTERN.test(value), () => `account segment ${JSON.stringify(value)} is 1–64 characters of [A-Za-z0-9_-]`);
   return value;
 }
 

@@ -55,7 +55,7 @@ export function journalProblems(draft: JournalDraft): string[] {
 /** Asserts the journal is balanced and well-formed: writing an unbalanced journal is a bug. */
 export function assertBalanced(draft: JournalDraft): void {
   const problems = journalProblems(draft);
-  assert(problems.length === 0, `unbalanced journal: ${problems.join('; ')}`);
+  assert(problems.length === 0, () => `unbalanced journal: ${problems.join('; ')}`);
 }
 
 /** The reversal of `original`: the same postings negated, pointing back at it. */

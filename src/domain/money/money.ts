@@ -159,7 +159,7 @@ export class Money {
    */
   toMinorUnits(): bigint {
     const scaled = this.decimal().times(10 ** minorUnitExponent(this.currency));
-    assert(scaled.isInteger(), `${this.toString()} ${this.currency} is not a whole number of minor units`);
+    assert(scaled.isInteger(), () => `${this.toString()} ${this.currency} is not a whole number of minor units`);
     return decimalToBigInt(scaled);
   }
 
@@ -211,6 +211,6 @@ export class Money {
   toJSON(): string { return this.toString(); }
 
   private assertSameCurrency(other: Money): void {
-    assert(this.currency === other.currency, `currency mismatch: ${this.currency} and ${other.currency}`);
+    assert(this.currency === other.currency, () => `currency mismatch: ${this.currency} and ${other.currency}`);
   }
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
+import { LIVENESS_PERSIST_INTERVAL_MS } from '../../src/app/limits.ts';
 import { Money, rate } from '../../src/domain/index.ts';
 import { brokerHarness, type BrokerHarness } from '../support/broker-harness.ts';
 import { describeEachDatabase } from '../support/databases.ts';
@@ -157,5 +158,39 @@ describeEachDatabase('broker: a session from quote to charge', ({ database }) =>
     assert.deepEqual(await h.broker.connect(sessionId), { ok: false, error: 'session_closed' });
     assert.deepEqual(await h.broker.changeMedium(sessionId, 'chat'), { ok: false, error: 'session_closed' });
     assert.deepEqual(await h.broker.heartbeat(sessionId, 'user'), { ok: false, error: 'session_closed' });
+  });
+
+  it('heartbeatNow (the live feed\'s pongs): applied at once while nothing of the session runs and no write is due; else left to heartbeat', async () => {
+    const { sessionId } = await consented('10.00');
+    assert.ok((await h.broker.connect(sessionId)).ok);
+    await h.broker.heartbeat(sessionId, 'user');
+    await h.broker.heartbeat(sessionId, 'advisor');
+    const stored = await h.store.getSession(sessionId);
+    await h.clock.advanceBy(1_000);
+    assert.equal(h.broker.heartbeatNow(sessionId, 'user'), true);
+    assert.equal(h.broker.heartbeatNow(sessionId, 'advisor'), true);
+    assert.equal(h.broker.runningSession(sessionId)?.lastUserSeenAtMs, h.clock.nowMs());
+    assert.equal(h.broker.runningSession(sessionId)?.lastAdvisorSeenAtMs, h.clock.nowMs());
+    assert.deepEqual(await h.store.getSession(sessionId), stored, 'nothing written: the proof is persisted every few seconds, by heartbeat');
+
+    // Work of the session in flight: the proof waits its turn on the chain (it could be lost under that work's result).
+    await h.clock.advanceBy(1_000);
+    const held = h.broker.hold(sessionId);
+    assert.equal(h.broker.heartbeatNow(sessionId, 'user'), false);
+    assert.ok((await held).ok);
+    assert.equal(h.broker.heartbeatNow(sessionId, 'user'), true, 'once the work is done, at once again');
+    assert.equal(h.broker.runningSession(sessionId)?.lastUserSeenAtMs, h.clock.nowMs());
+
+    // The proof of life is the older side's: the user's alone does not move it; the advisor's then
+    // brings it past the persisted one by the interval, a write is due, and heartbeat does it.
+    await h.clock.advanceBy(LIVENESS_PERSIST_INTERVAL_MS);
+    assert.equal(h.broker.heartbeatNow(sessionId, 'user'), true);
+    assert.equal(h.broker.heartbeatNow(sessionId, 'advisor'), false);
+    await h.broker.heartbeat(sessionId, 'advisor');
+    assert.equal((await h.store.getSession(sessionId))?.lastUserSeenAtMs, h.clock.nowMs());
+
+    assert.ok((await h.broker.end(sessionId, 'user')).ok);
+    assert.equal(h.broker.heartbeatNow(sessionId, 'user'), false, 'ended');
+    assert.equal(h.broker.heartbeatNow('ses_unknown', 'user'), false, 'not running');
   });
 });

@@ -158,7 +158,7 @@ async function admit(deps: LiveServerDeps, ws: WebSocket, principal: Principal, 
   const side = principal.kind === 'user' ? 'user' : principal.kind === 'merchant' ? 'advisor' : null;
   ws.on('pong', () => {
     (ws as WebSocket & { palierAlive?: boolean }).palierAlive = true;
-    if (side !== null) deps.broker.heartbeat(sessionId, side).catch(failed(deps, ws));
+    if (side !== null && !deps.broker.heartbeatNow(sessionId, side)) deps.broker.heartbeat(sessionId, side).catch(failed(deps, ws));
   });
   await sendSnapshot(deps, ws, sessionId);
   return sessionId;

@@ -14,6 +14,8 @@ export interface LiveSession {
   readonly hostingCarrierId: string;
   /** Serialises work on this session. */
   chain: Promise<unknown>;
+  /** Work queued on the chain and not yet settled (0: nothing of this session is running). */
+  queued: number;
   /** Its row in the broker's tick table while it ticks. */
   tickRow: number | null;
   timers: TimerHandle[];

@@ -143,6 +143,23 @@ export class SessionBroker {
     });
   }
 
+  /**
+   * Proof of presence applied at once, when that is all it takes: the session is running, nothing
+   * of it is (no work on its chain, so no change can be lost under one in flight), and no write of
+   * its proof of life is due. False when it must go through {@link heartbeat}, which does the same
+   * in turn with its writes and errors. The live feed's pongs (one a watcher every ping interval,
+   * 1,000 a second at 10,000 watchers) take this path: no promise, no turn of the chain.
+   */
+  heartbeatNow(sessionId: string, side: 'user' | 'advisor'): boolean {
+    const live = this.running.get(sessionId);
+    if (live === undefined || live.queued > 0 || isClosed(live.session)) return false;
+    const next = seen(live.session, side, this.deps.clock.nowMs());
+    if (lastProofOfLifeMs(next) - live.persistedProofMs >= LIVENESS_PERSIST_INTERVAL_MS) return false;
+    live.session = next;
+    if (live.tickRow !== null) this.ticks.writeProof(live.tickRow, live.session);
+    return true;
+  }
+
   /** Proof of presence from the user (widget) or the advisor side. */
   heartbeat(sessionId: string, side: 'user' | 'advisor'): Promise<Result<Session, NotFound | SessionError>> {
     return this.run(sessionId, async (live) => {
@@ -330,8 +347,10 @@ export class SessionBroker {
     const live = this.running.get(sessionId) ?? (await this.load(sessionId));
     if (live === null) return err('session_not_found');
     if ('closed' in live) return onClosed === undefined ? err('session_closed') : onClosed(live.closed);
+    live.queued += 1;
     const next = live.chain.then(() => work(live));
-    live.chain = next.catch(() => undefined);
+    const settled = (): void => { live.queued -= 1; };
+    live.chain = next.then(settled, settled);
     return next;
   }
 
@@ -369,7 +388,7 @@ export class SessionBroker {
     assert(carrier !== null, 'a subscriber has its carrier');
     return {
       session, tariff, billingCarrierId: carrier.id, billingTimeZone: carrier.timeZone, hostingCarrierId: merchant.hostingCarrierId,
-      chain: Promise.resolve(), tickRow: null, timers: [], stopAtMs: null, stopReason: 'cap_reached',
+      chain: Promise.resolve(), queued: 0, tickRow: null, timers: [], stopAtMs: null, stopReason: 'cap_reached',
       persistedProofMs: lastProofOfLifeMs(session), curve: null, closedSeconds: closedSeconds(session),
     };
   }

@@ -130,6 +130,7 @@ describeEachDatabase('broker: a session from quote to charge', ({ database }) =>
     }
     const events = await h.store.sessionEvents(sessionId);
     assert.deepEqual(events.map((e) => e.type), ['consented', 'connected', 'ended', 'rated']);
+    assert.deepEqual(events.map((e) => e.seq), [1, 2, 3, 4], 'numbered from 1, one after another');
     assert.equal((await h.store.getChargeForSession(sessionId))?.id, chargeId);
     assert.deepEqual(await h.store.journalsFor('charge', chargeId), journalsBefore, 'no second journal');
     assert.equal(h.events.filter((e) => e.type === 'ended' && e.session.id === sessionId).length, 1, 'the end is published once');

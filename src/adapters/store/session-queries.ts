@@ -87,10 +87,13 @@ function sessionColumns(session: Session, atMs: number): SessionColumns {
 const lastEventSeq = prepared<{ sessionId: string }, { seq: bigint | number | null }>((db, arg) => db.selectFrom('session_events')
   .select((eb) => eb.fn.max<bigint | number | null>('seq').as('seq')).where('session_id', '=', arg('sessionId')));
 
-async function insertEvents(db: Db, sessionId: string, events: readonly SessionEvent[]): Promise<void> {
+/** Appends `events` to the session's, numbered after its last one (`firstSeq` when the caller knows it: a session just inserted starts at 1). */
+async function insertEvents(db: Db, sessionId: string, events: readonly SessionEvent[], firstSeq?: number): Promise<void> {
   if (events.length === 0) return;
-  const last = await lastEventSeq.first(db, { sessionId });
-  const firstSeq = last?.seq === null || last?.seq === undefined ? 1 : asNumber(last.seq) + 1;
+  if (firstSeq === undefined) {
+    const last = await lastEventSeq.first(db, { sessionId });
+    firstSeq = last?.seq === null || last?.seq === undefined ? 1 : asNumber(last.seq) + 1;
+  }
   await insertRows(db, 'session_events', events.map((event, index) => ({
     session_id: sessionId, seq: firstSeq + index, type: event.type, at_ms: event.atMs, data_json: JSON.stringify(event.data),
   })));
@@ -115,7 +118,8 @@ export async function createSession(db: Db, consent: Consent, session: Session, 
     announcement_hash: consent.announcementHash, cap_minor: consent.capMinor, currency: consent.currency, channel: consent.channel,
     client_ip: consent.clientIp, user_agent: consent.userAgent, accepted_at_ms: consent.acceptedAtMs,
   }]);
-  await insertEvents(db, session.id, [event]);
+  // The session row was inserted just now, in this transaction: it has no event yet.
+  await insertEvents(db, session.id, [event], 1);
   return ok(undefined);
 }
 

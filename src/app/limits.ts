@@ -65,3 +65,9 @@ export const REFUND_REASON_LENGTH_MAX = 500;
 
 /** Price-change notices go out this long before the change, so the display can announce it. */
 export const PRICE_NOTICE_LEAD_MS = 5_000;
+
+/**
+ * The amounts of the charges the broker wrote last, kept so that the answer to an end (and a read
+ * of the session right after) does not read its charge back: a charge never changes.
+ */
+export const CHARGE_AMOUNTS_KEPT_MAX = 1_000;

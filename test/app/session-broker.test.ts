@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
 import { LIVENESS_PERSIST_INTERVAL_MS } from '../../src/app/limits.ts';
 import { Money, rate } from '../../src/domain/index.ts';
+import type { Store } from '../../src/app/index.ts';
 import { brokerHarness, type BrokerHarness } from '../support/broker-harness.ts';
 import { describeEachDatabase } from '../support/databases.ts';
 import { buildWorld, type World } from '../support/world.ts';
@@ -159,6 +160,30 @@ describeEachDatabase('broker: a session from quote to charge', ({ database }) =>
     assert.deepEqual(await h.broker.connect(sessionId), { ok: false, error: 'session_closed' });
     assert.deepEqual(await h.broker.changeMedium(sessionId, 'chat'), { ok: false, error: 'session_closed' });
     assert.deepEqual(await h.broker.heartbeat(sessionId, 'user'), { ok: false, error: 'session_closed' });
+  });
+
+  it('the view of a session it has just ended shows its charge\'s amount without reading the charge back; another broker reads it', async () => {
+    const { sessionId } = await consented('10.00');
+    assert.ok((await h.broker.connect(sessionId)).ok);
+    await alive(sessionId, 125_000);
+    const ended = await h.broker.end(sessionId, 'user');
+    assert.ok(ended.ok);
+    const charge = await h.store.getChargeForSession(sessionId);
+    assert.ok(charge !== null);
+    const reads: string[] = [];
+    const store = h.store as Store & { getCharge: Store['getCharge'] };
+    const getCharge = store.getCharge.bind(store);
+    store.getCharge = async (id) => { reads.push(id); return getCharge(id); };
+    try {
+      const view = await h.broker.view(sessionId, ended.value);
+      assert.equal(view?.billed.toString(), charge.amount.toString());
+      assert.deepEqual(reads, [], 'no read of the charge');
+      const other = brokerHarness(database(), h.clock.nowMs());
+      const elsewhere = await other.broker.view(sessionId);
+      assert.equal(elsewhere?.billed.toString(), charge.amount.toString());
+    } finally {
+      store.getCharge = getCharge;
+    }
   });
 
   it('heartbeatNow (the live feed\'s pongs): applied at once while nothing of the session runs and no write is due; else left to heartbeat', async () => {

@@ -5,7 +5,7 @@
  * the budget hold are written with the session's final state. A session that cost nothing has no
  * charge and its hold is voided.
  */
-import { assert, end, type EndReason, markRated, ok, rate, Rate, type Result, type Session, type ShareTerms } from '../../domain/index.ts';
+import { assert, end, type EndReason, markRated, type Money, ok, rate, Rate, type Result, type Session, type ShareTerms } from '../../domain/index.ts';
 import { buildCharge } from '../billing/build-charge.ts';
 import type { Clock, IdGenerator, Store } from '../ports/index.ts';
 import type { SessionError } from './broker-errors.ts';
@@ -17,7 +17,8 @@ interface EndDeps {
   readonly ids: IdGenerator;
 }
 
-export async function endAndRate(deps: EndDeps, live: LiveSession, reason: EndReason, atMs: number): Promise<Result<{ billedMinor: bigint }, SessionError>> {
+/** `charged`: the amount of the session's charge as stored (null when it cost nothing). */
+export async function endAndRate(deps: EndDeps, live: LiveSession, reason: EndReason, atMs: number): Promise<Result<{ billedMinor: bigint; charged: Money | null }, SessionError>> {
   // A session never runs past its planned stop (cap, maxCost, a day), whenever the stop is noticed.
   const capped = live.stopAtMs !== null && atMs > live.stopAtMs;
   const ended = end(live.session, capped ? live.stopReason : reason, capped ? (live.stopAtMs ?? atMs) : atMs);
@@ -29,6 +30,7 @@ export async function endAndRate(deps: EndDeps, live: LiveSession, reason: EndRe
   const billedMinor = rating === null ? 0n : rating.billed.toMinorUnits();
   assert(billedMinor <= session.capMinor, () => `session ${session.id}: billed ${billedMinor} within the consented cap ${session.capMinor}`);
   let chargeId: string | null = null;
+  let charged: Money | null = null;
   const rated = await deps.store.transaction(async (tx) => {
     if (rating !== null && billedMinor > 0n) {
       chargeId = deps.ids.newId('chg');
@@ -39,7 +41,9 @@ export async function endAndRate(deps: EndDeps, live: LiveSession, reason: EndRe
         parties: { subscriberId: session.subscriberId, billingCarrierId: live.billingCarrierId, hostingCarrierId: live.hostingCarrierId, merchantId: session.merchantId },
         terms,
       });
-      chargeId = (await tx.closeCharge({ charge, journal })).charge.id;
+      const stored = (await tx.closeCharge({ charge, journal })).charge;
+      chargeId = stored.id;
+      charged = stored.amount;
     } else if ((await tx.getHoldForSession(session.id))?.status === 'pending') {
       await tx.voidHold(session.id, now);
     }
@@ -50,7 +54,7 @@ export async function endAndRate(deps: EndDeps, live: LiveSession, reason: EndRe
     return next;
   });
   live.session = rated;
-  return ok({ billedMinor });
+  return ok({ billedMinor, charged });
 }
 
 /** The shares in force when metering started (agreements are versioned by effective date). */

@@ -8,7 +8,7 @@ import {
   assert, billingCurve, changeMedium, closedSeconds, connect, type EndReason, err, hold, lastProofOfLifeMs, type Locale, maxCostBilled, type Medium, Money, nextChange, type NextChange, ok,
   periodOf, type Refund, type Result, resume, seen, type Session, type SessionEvent, type SessionRating,
 } from '../../domain/index.ts';
-import { LIVENESS_PERSIST_INTERVAL_MS, PRICE_NOTICE_LEAD_MS } from '../limits.ts';
+import { CHARGE_AMOUNTS_KEPT_MAX, LIVENESS_PERSIST_INTERVAL_MS, PRICE_NOTICE_LEAD_MS } from '../limits.ts';
 import type { Clock, IdGenerator, LiveFeed, Scheduler, Secrets, Store } from '../ports/index.ts';
 import type { BrokerError, ConsentError, Ineligible, NotFound, RefundError, SessionError } from './broker-errors.ts';
 import { capPlan } from './cap-plan.ts';
@@ -59,6 +59,8 @@ export class SessionBroker {
   private readonly loading = new Map<string, Promise<LiveSession | null>>();
   /** Every running session's tick, and what it reads (mirrored from its LiveSession). */
   private readonly ticks: TickTable;
+  /** The amounts of the charges this broker wrote last, by charge id (CHARGE_AMOUNTS_KEPT_MAX of them, oldest dropped). */
+  private readonly chargeAmounts = new Map<string, Money>();
   private stopped = false;
 
   constructor(private readonly deps: BrokerDeps) {
@@ -215,8 +217,9 @@ export class SessionBroker {
     const session = live?.session ?? closed ?? (await this.deps.store.getSession(sessionId));
     if (session === null) return null;
     if (session.status === 'rated' || session.status === 'ended') {
-      const charge = session.chargeId === null ? null : await this.deps.store.getCharge(session.chargeId);
-      return { session, meteredSeconds: closedSeconds(session), billed: charge?.amount ?? Money.zero(session.currency), stopAtMs: null, price: null };
+      const { chargeId } = session;
+      const billed = chargeId === null ? null : this.chargeAmounts.get(chargeId) ?? (await this.deps.store.getCharge(chargeId))?.amount;
+      return { session, meteredSeconds: closedSeconds(session), billed: billed ?? Money.zero(session.currency), stopAtMs: null, price: null };
     }
     const tariff = live?.tariff ?? (await this.deps.store.getTariff(session.tariffHash));
     assert(tariff !== null, 'a session has its tariff');
@@ -304,6 +307,11 @@ export class SessionBroker {
     const stale = live.session.status !== 'ended' && atMs - proof > this.deps.config.livenessGraceMs;
     const result = await endAndRate(this.deps, live, stale ? 'liveness_lost' : reason, stale ? proof : atMs);
     if (!result.ok) return result;
+    const { chargeId } = live.session;
+    if (chargeId !== null && result.value.charged !== null) {
+      if (this.chargeAmounts.size >= CHARGE_AMOUNTS_KEPT_MAX) this.chargeAmounts.delete(this.chargeAmounts.keys().next().value as string);
+      this.chargeAmounts.set(chargeId, result.value.charged);
+    }
     this.running.delete(live.session.id);
     this.deps.feed.publish({ type: 'ended', session: live.session, reason: live.session.endReason ?? reason, billedMinor: result.value.billedMinor, chargeId: live.session.chargeId });
     return ok(live.session);

@@ -99,7 +99,10 @@ describeEachDatabase('storage: group commit', ({ database, target }) => {
         return index;
       };
       assert.deepEqual(await Promise.all([queue.run(crosswise(0, 'x', 'y')), second.run(crosswise(1, 'y', 'x'))]), [0, 1]);
-      assert.equal((attempts[0] ?? 0) + (attempts[1] ?? 0), 3, `one of the two ran twice: ${JSON.stringify(attempts)}`);
+      // One is the deadlock's victim and runs again; the other runs once. A CI run saw the victim
+      // run three times ([3, 1], cause not found): the group commit promises retries up to
+      // GROUP_COMMIT_ATTEMPTS_MAX, not exactly one, so the test asks for at least one.
+      assert.ok(attempts.includes(1) && (attempts[0] ?? 0) + (attempts[1] ?? 0) >= 3, `one of the two ran again: ${JSON.stringify(attempts)}`);
     } finally {
       await other.close();
     }

@@ -54,6 +54,14 @@ export interface SessionView {
   readonly price: NextChange | null;
 }
 
+/**
+ * Whether `next`'s proof of life is to be written now: it moved LIVENESS_PERSIST_INTERVAL_MS past
+ * the one last written (a crash then bills to at most that much before the last proof seen).
+ */
+function proofWriteDue(live: LiveSession, next: Session): boolean {
+  return lastProofOfLifeMs(next) - live.persistedProofMs >= LIVENESS_PERSIST_INTERVAL_MS;
+}
+
 export class SessionBroker {
   private readonly running = new Map<string, LiveSession>();
   private readonly loading = new Map<string, Promise<LiveSession | null>>();
@@ -156,7 +164,7 @@ export class SessionBroker {
     const live = this.running.get(sessionId);
     if (live === undefined || live.queued > 0 || isClosed(live.session)) return false;
     const next = seen(live.session, side, this.deps.clock.nowMs());
-    if (lastProofOfLifeMs(next) - live.persistedProofMs >= LIVENESS_PERSIST_INTERVAL_MS) return false;
+    if (proofWriteDue(live, next)) return false;
     live.session = next;
     if (live.tickRow !== null) this.ticks.writeProof(live.tickRow, live.session);
     return true;
@@ -166,9 +174,8 @@ export class SessionBroker {
   heartbeat(sessionId: string, side: 'user' | 'advisor'): Promise<Result<Session, NotFound | SessionError>> {
     return this.run(sessionId, async (live) => {
       if (isClosed(live.session)) return err('session_closed');
-      const now = this.deps.clock.nowMs();
-      const next = seen(live.session, side, now);
-      if (lastProofOfLifeMs(next) - live.persistedProofMs >= LIVENESS_PERSIST_INTERVAL_MS) {
+      const next = seen(live.session, side, this.deps.clock.nowMs());
+      if (proofWriteDue(live, next)) {
         await this.commit(live, next, []);
         live.persistedProofMs = lastProofOfLifeMs(next);
       } else {

@@ -3,18 +3,15 @@
  * shared scheduler against one `setInterval` per session (broker-ticks.ts), 10,000 cap stops in
  * one minute (broker-cap-stops.ts), session churn over HTTP on SQLite (broker-churn.ts), and the
  * purge of a day's idempotency records against one DELETE of them (idempotency-purge.ts).
- * Each prints its method, its figures and how the result was checked.
+ * Each prints its method, its figures and how the result was checked. Each runs in a process of
+ * its own (fresh-process.ts), so that none measures the heap and compiled code left by another.
  */
-import { benchmarkCapStops } from './broker-cap-stops.ts';
-import { benchmarkChurn } from './broker-churn.ts';
-import { benchmarkQueries } from './broker-queries.ts';
-import { benchmarkTicks } from './broker-ticks.ts';
-import { benchmarkIdempotencyPurge } from './idempotency-purge.ts';
+import { inFreshProcess } from './fresh-process.ts';
 
 export async function runBrokerBenchmarks(): Promise<void> {
-  await benchmarkTicks();
-  await benchmarkCapStops();
-  await benchmarkQueries();
-  await benchmarkChurn();
-  await benchmarkIdempotencyPurge();
+  await inFreshProcess('broker-ticks');
+  await inFreshProcess('broker-cap-stops');
+  await inFreshProcess('broker-queries');
+  await inFreshProcess('broker-churn');
+  await inFreshProcess('idempotency-purge');
 }

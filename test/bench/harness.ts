@@ -64,6 +64,11 @@ export function report(label: string, value: string, target: string, ok: boolean
   process.stdout.write(`${ok ? 'PASS' : 'FAIL'}  ${label}: ${value} (target ${target})\n`);
 }
 
+/** Records a verdict already printed elsewhere (by a benchmark run in a process of its own). */
+export function recordVerdict(verdict: Verdict): void {
+  verdicts.push(verdict);
+}
+
 /** Prints a figure that has no target of its own (a breakdown, a contender, how a result was checked). */
 export function info(label: string, value: string): void {
   process.stdout.write(`info  ${label}: ${value}\n`);

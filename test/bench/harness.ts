@@ -3,6 +3,9 @@
  * report operations per second. Every figure is printed with its target and the verdict, and
  * compared against a baseline measured in the same run.
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
 export interface Measurement {
   readonly name: string;
   readonly opsPerSecond: number;
@@ -81,4 +84,21 @@ export function formatRate(opsPerSecond: number): string {
 /** Every verdict so far, for the summary. */
 export function allVerdicts(): readonly Verdict[] {
   return verdicts;
+}
+
+/** `gc()`, exposed at run time when node was not started with --expose-gc. */
+export function exposedGc(): () => void {
+  const existing = (globalThis as { gc?: () => void }).gc;
+  if (existing !== undefined) return existing;
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+}
+
+/** The process's memory after three full collections, each followed by a turn of the event loop. */
+export async function settledMemory(gc: () => void): Promise<NodeJS.MemoryUsage> {
+  for (let i = 0; i < 3; i += 1) {
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return process.memoryUsage();
 }

@@ -32,8 +32,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import pino from 'pino';
 import { ulidGenerator } from '../../src/adapters/ids.ts';
 import { LIVE_PING_INTERVAL_MS } from '../../src/adapters/live/limits.ts';
@@ -42,7 +40,7 @@ import type { Store } from '../../src/app/index.ts';
 import { ensureSeeded } from '../../src/app/seed/index.ts';
 import { sha256Hex, type Session } from '../../src/domain/index.ts';
 import { type RunningServer, startServer } from '../../src/server.ts';
-import { report } from './harness.ts';
+import { exposedGc, report, settledMemory } from './harness.ts';
 import type { BareCommand, BareReport } from './live-bare-server.ts';
 import { type ClientCommand, type ClientReport, LATENESS_MS_MAX, type Measured } from './live-clients.ts';
 
@@ -62,22 +60,6 @@ const CONNECT_CONCURRENCY = 200;
 const CAP_MINOR = 3_000n;
 
 interface BenchSession { readonly id: string; readonly token: string; readonly meteringStartedAtMs: number | null }
-
-/** `gc()`, exposed at run time when node was not started with --expose-gc. */
-function exposedGc(): () => void {
-  const existing = (globalThis as { gc?: () => void }).gc;
-  if (existing !== undefined) return existing;
-  setFlagsFromString('--expose-gc');
-  return runInNewContext('gc') as () => void;
-}
-
-async function settledMemory(gc: () => void): Promise<NodeJS.MemoryUsage> {
-  for (let i = 0; i < 3; i += 1) {
-    gc();
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return process.memoryUsage();
-}
 
 /** Writes the sessions (with their quotes and consents) in one transaction, as the broker would have left them. */
 async function writeSessions(store: Store, sessions: readonly BenchSession[], subscriberId: string, nowMs: number): Promise<void> {

@@ -1,6 +1,6 @@
 /**
- * One benchmark in a process of its own, as a server runs: `inFreshProcess(name)` forks this file
- * with the benchmark's name; it runs that benchmark, prints its figures to the shared stdout, and
+ * A benchmark (or a suite of them) in a process of its own, as a server runs: `inFreshProcess(name)`
+ * forks this file with the benchmark's name; it runs that benchmark, prints its figures to the shared stdout, and
  * hands its verdicts back over IPC for the summary. A benchmark run after others in one process
  * inherits their heap and their compiled code (the HTTP churn measured 2.19 ms of CPU a flow alone
  * and 3.16 ms a flow in the same minutes after the 100,000-session tick load, whose brokers had
@@ -10,13 +10,19 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { allVerdicts, recordVerdict, type Verdict } from './harness.ts';
 
-const benchmarks: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
-  'broker-ticks': async () => ({ run: (await import('./broker-ticks.ts')).benchmarkTicks }),
-  'broker-cap-stops': async () => ({ run: (await import('./broker-cap-stops.ts')).benchmarkCapStops }),
-  'broker-queries': async () => ({ run: (await import('./broker-queries.ts')).benchmarkQueries }),
-  'broker-churn': async () => ({ run: (await import('./broker-churn.ts')).benchmarkChurn }),
-  'idempotency-purge': async () => ({ run: (await import('./idempotency-purge.ts')).benchmarkIdempotencyPurge }),
-};
+const benchmarks = {
+  rating: async () => { (await import('./rating.bench.ts')).runRatingBenchmarks(); },
+  storage: async () => { await (await import('./storage.bench.ts')).runStorageBenchmarks(); },
+  broker: async () => { await (await import('./broker.bench.ts')).runBrokerBenchmarks(); },
+  live: async () => { await (await import('./live.bench.ts')).runLiveBenchmarks(); },
+  reconcile: async () => { await (await import('./reconcile.bench.ts')).runReconcileBenchmarks(); },
+  settlement: async () => { await (await import('./settlement.bench.ts')).runSettlementBenchmarks(); },
+  'broker-ticks': async () => { await (await import('./broker-ticks.ts')).benchmarkTicks(); },
+  'broker-cap-stops': async () => { await (await import('./broker-cap-stops.ts')).benchmarkCapStops(); },
+  'broker-queries': async () => { await (await import('./broker-queries.ts')).benchmarkQueries(); },
+  'broker-churn': async () => { await (await import('./broker-churn.ts')).benchmarkChurn(); },
+  'idempotency-purge': async () => { await (await import('./idempotency-purge.ts')).benchmarkIdempotencyPurge(); },
+} satisfies Record<string, () => Promise<void>>;
 
 export type FreshBenchmark = keyof typeof benchmarks;
 
@@ -32,9 +38,8 @@ export async function inFreshProcess(name: FreshBenchmark): Promise<void> {
 
 if (process.argv[1] === fileURLToPath(import.meta.url) && process.send !== undefined) {
   const name = process.argv[2] ?? '';
-  const load = benchmarks[name];
-  if (load === undefined) throw new Error(`no benchmark named ${name}`);
-  await (await load()).run();
+  if (!Object.hasOwn(benchmarks, name)) throw new Error(`no benchmark named ${name}`);
+  await benchmarks[name as FreshBenchmark]();
   const send = process.send.bind(process);
   await new Promise<void>((resolve, reject) => {
     send([...allVerdicts()], (error: Error | null) => {

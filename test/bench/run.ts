@@ -1,25 +1,25 @@
 /**
  * `npm run bench`: every benchmark, each compared with its baseline in the same run. Prints the
- * figures and a summary; exits non-zero when a target is missed. Not part of `npm test`.
+ * figures and a summary; exits non-zero when a target is missed. Not part of `npm test`. Each
+ * suite runs in a node process of its own (fresh-process.ts), the broker's benchmarks each in one.
+ *
+ * @example npm run bench -- live broker
  */
-import { runBrokerBenchmarks } from './broker.bench.ts';
+import { type FreshBenchmark, inFreshProcess } from './fresh-process.ts';
 import { allVerdicts } from './harness.ts';
-import { runLiveBenchmarks } from './live.bench.ts';
-import { runRatingBenchmarks } from './rating.bench.ts';
-import { runReconcileBenchmarks } from './reconcile.bench.ts';
-import { runSettlementBenchmarks } from './settlement.bench.ts';
-import { runStorageBenchmarks } from './storage.bench.ts';
 
-const suites: Record<string, () => void | Promise<void>> = {
-  rating: runRatingBenchmarks, storage: runStorageBenchmarks, broker: runBrokerBenchmarks, live: runLiveBenchmarks,
-  reconcile: runReconcileBenchmarks, settlement: runSettlementBenchmarks,
-};
+const suites: readonly FreshBenchmark[] = ['rating', 'storage', 'broker', 'live', 'reconcile', 'settlement'];
 const only = process.argv.slice(2);
+const unknown = only.filter((name) => !(suites as readonly string[]).includes(name));
+if (unknown.length > 0) {
+  process.stderr.write(`unknown suite ${unknown.join(', ')}: the suites are ${suites.join(', ')}\n`);
+  process.exit(2);
+}
 
-for (const [name, run] of Object.entries(suites)) {
+for (const name of suites) {
   if (only.length > 0 && !only.includes(name)) continue;
   process.stdout.write(`\n== ${name} ==\n`);
-  await run();
+  await inFreshProcess(name);
 }
 const missed = allVerdicts().filter((v) => !v.ok);
 process.stdout.write(`\n${allVerdicts().length - missed.length}/${allVerdicts().length} targets met (node ${process.version}, ${process.arch})\n`);

@@ -7,8 +7,7 @@
  * grown the heap past 1 GiB): a fresh process measures the code, not the benchmarks before it.
  */
 import { fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { allVerdicts, recordVerdict, type Verdict } from './harness.ts';
+import { allVerdicts, isEntry, recordVerdict, type Verdict } from './harness.ts';
 
 const benchmarks = {
   rating: async () => { (await import('./rating.bench.ts')).runRatingBenchmarks(); },
@@ -36,7 +35,7 @@ export async function inFreshProcess(name: FreshBenchmark): Promise<void> {
   for (const verdict of verdicts) recordVerdict(verdict);
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url) && process.send !== undefined) {
+if (process.send !== undefined && isEntry(import.meta.url)) {
   const name = process.argv[2] ?? '';
   if (!Object.hasOwn(benchmarks, name)) throw new Error(`no benchmark named ${name}`);
   await benchmarks[name as FreshBenchmark]();

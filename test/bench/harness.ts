@@ -3,6 +3,7 @@
  * report operations per second. Every figure is printed with its target and the verdict, and
  * compared against a baseline measured in the same run.
  */
+import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
@@ -101,4 +102,13 @@ export async function settledMemory(gc: () => void): Promise<NodeJS.MemoryUsage>
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return process.memoryUsage();
+}
+
+/**
+ * Whether the module at `moduleUrl` is its process's entry point: a benchmark's child process
+ * answers its parent over IPC only then, not when a suite forked in a process of its own (and so
+ * with an IPC channel too) merely imports it.
+ */
+export function isEntry(moduleUrl: string): boolean {
+  return process.argv[1] === fileURLToPath(moduleUrl);
 }

@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { LIVE_MESSAGE_BYTES_MAX, LIVE_PING_GROUP_EVERY_MS, LIVE_PING_INTERVAL_MS } from '../../src/adapters/live/limits.ts';
+import { isEntry } from './harness.ts';
 
 /** What the bare server knows of a session: its id, and when metering started (null: not metered, refused). */
 export interface BareSession { readonly id: string; readonly meteringStartedAtMs: number | null }
@@ -93,7 +94,7 @@ async function startBareServer(sessions: readonly BareSession[]): Promise<{ url:
 }
 
 
-if (process.send !== undefined) {
+if (process.send !== undefined && isEntry(import.meta.url)) {
   const send = (report: BareReport): void => { process.send?.(report); };
   let server: { url: string; stop: () => Promise<void> } | null = null;
   let probe: { cpu: NodeJS.CpuUsage; delay: ReturnType<typeof monitorEventLoopDelay> } | null = null;

@@ -6,6 +6,7 @@
  * machine's one wall clock (the server's clock is anchored to it too), to the millisecond.
  */
 import WebSocket from 'ws';
+import { isEntry } from './harness.ts';
 
 export type ClientCommand =
   | { readonly type: 'connect'; readonly urls: readonly string[]; readonly concurrency: number }
@@ -131,7 +132,7 @@ async function handle(command: ClientCommand): Promise<ClientReport | null> {
   }
 }
 
-if (process.send !== undefined) {
+if (process.send !== undefined && isEntry(import.meta.url)) {
   process.on('message', (command: ClientCommand) => {
     void handle(command).then((report) => { if (report !== null) process.send?.(report); });
   });

@@ -17,6 +17,8 @@ const benchmarks = {
   'broker-cap-stops': async () => { await (await import('./broker-cap-stops.ts')).benchmarkCapStops(); },
   'broker-queries': async () => { await (await import('./broker-queries.ts')).benchmarkQueries(); },
   'broker-churn': async () => { await (await import('./broker-churn.ts')).benchmarkChurn(); },
+  'live-memory': async () => { await (await import('./live.bench.ts')).benchmarkIdleWatcherMemory(); },
+  'live-feed': async () => { await (await import('./live.bench.ts')).benchmarkFeed(); },
   'idempotency-purge': async () => { await (await import('./idempotency-purge.ts')).benchmarkIdempotencyPurge(); },
 } satisfies Record<string, () => Promise<void>>;
 

@@ -23,7 +23,9 @@
  *
  * Memory per idle watcher: the server's heapUsed + external after forced GCs, before and after
  * 2,000 watchers connect to 2,000 queued sessions (no ticks while waiting), divided by 2,000; RSS
- * is reported beside it (it also counts allocator slack, so it is noisier).
+ * is reported beside it (it also counts allocator slack, so it is noisier). It runs on a server
+ * of its own, in a process of its own, before the feed's (fresh-process.ts): the feed's process
+ * has run neither its forced collections nor its 2,000 connections.
  */
 import assert from 'node:assert/strict';
 import { fork } from 'node:child_process';
@@ -40,6 +42,7 @@ import type { Store } from '../../src/app/index.ts';
 import { ensureSeeded } from '../../src/app/seed/index.ts';
 import { sha256Hex, type Session } from '../../src/domain/index.ts';
 import { type RunningServer, startServer } from '../../src/server.ts';
+import { inFreshProcess } from './fresh-process.ts';
 import { exposedGc, report, settledMemory } from './harness.ts';
 import type { BareCommand, BareReport } from './live-bare-server.ts';
 import { type ClientCommand, type ClientReport, LATENESS_MS_MAX, type Measured } from './live-clients.ts';
@@ -253,7 +256,7 @@ function liveUrl(server: RunningServer, session: BenchSession): string {
 
 /**
  * Memory per idle watcher: the server's heap + external after GC, before and after IDLE_WATCHERS
- * connect to queued sessions (no ticks while waiting); the sessions are ended afterwards.
+ * connect to queued sessions (no ticks while waiting).
  */
 async function idleWatcherBytes(server: RunningServer, idle: readonly BenchSession[], clients: Clients): Promise<{ heap: number; rss: number }> {
   const gc = exposedGc();
@@ -262,23 +265,15 @@ async function idleWatcherBytes(server: RunningServer, idle: readonly BenchSessi
   assert.ok(opened.type === 'connected' && opened.open === IDLE_WATCHERS, `idle watchers: ${JSON.stringify(opened)}`);
   const after = await settledMemory(gc);
   await clients.ask({ type: 'close' });
-  // Done with them: queued sessions tick too (the liveness check), and the windows measure 10,000 sessions.
-  for (const session of idle) assert.ok((await server.broker.end(session.id, 'user')).ok);
   return {
     heap: (after.heapUsed + after.external - before.heapUsed - before.external) / IDLE_WATCHERS,
     rss: (after.rss - before.rss) / IDLE_WATCHERS,
   };
 }
 
-export async function runLiveBenchmarks(): Promise<void> {
+/** A real server with `sessions` (and their quotes and consents) taken over by its broker, and the watchers' child process. */
+async function withLiveServer(sessions: readonly BenchSession[], nowMs: number, run: (server: RunningServer, clients: Clients) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'palier-live-bench-'));
-  const nowMs = Date.now();
-  // Ticks at every millisecond of the second (ten sessions each), metering started 0 to 20 minutes ago.
-  const sessions: BenchSession[] = Array.from({ length: WATCHERS }, (_, i) => ({
-    id: `ses_bench_${i}`, token: `ust_bench_${randomBytes(12).toString('hex')}`,
-    meteringStartedAtMs: nowMs - 1000 * Math.floor((i * METERED_SPREAD_MS) / 1000 / WATCHERS) - (i % 1000),
-  }));
-  const idle: BenchSession[] = Array.from({ length: IDLE_WATCHERS }, (_, i) => ({ id: `ses_bench_idle_${i}`, token: `ust_bench_${randomBytes(12).toString('hex')}`, meteringStartedAtMs: null }));
   const setupStartedMs = performance.now();
   const server = await startServer({
     database: { dialect: 'sqlite', path: join(dir, 'palier.sqlite') }, host: '127.0.0.1', port: 0, livenessGraceMs: 3_600_000, logger: pino({ level: 'silent' }),
@@ -286,21 +281,47 @@ export async function runLiveBenchmarks(): Promise<void> {
       const seed = await ensureSeeded(store, { nowMs, ids: ulidGenerator(() => Date.now()), msisdnKey: new Uint8Array(32).fill(7), newApiSecret: () => newApiSecret() });
       const subscriber = seed?.subscribers.find((s) => s.label.startsWith('Alice'));
       assert.ok(subscriber !== undefined, 'the demo subscriber');
-      await writeSessions(store, [...sessions, ...idle], subscriber.id, nowMs);
+      await writeSessions(store, sessions, subscriber.id, nowMs);
     },
   });
   const clients: Clients = await startChild<ClientCommand, ClientReport>('./live-clients.ts');
   try {
-    assert.equal(server.broker.runningCount, WATCHERS + IDLE_WATCHERS, 'every session taken over by the broker');
-    process.stdout.write(`live: ${(WATCHERS + IDLE_WATCHERS).toLocaleString('en-US')} sessions written and taken over in ${((performance.now() - setupStartedMs) / 1000).toFixed(1)} s\n`);
-    const memory = await idleWatcherBytes(server, idle, clients);
-    report('memory per idle watcher (server heap + external, after GC)', `${(memory.heap / 1024).toFixed(2)} KB (RSS ${(memory.rss / 1024).toFixed(2)} KB)`, '≤ 10 KB', memory.heap <= 10 * 1024);
-    reportFeed(await measureBoth(server, sessions, clients));
+    assert.equal(server.broker.runningCount, sessions.length, 'every session taken over by the broker');
+    process.stdout.write(`live: ${sessions.length.toLocaleString('en-US')} sessions written and taken over in ${((performance.now() - setupStartedMs) / 1000).toFixed(1)} s\n`);
+    await run(server, clients);
   } finally {
     await clients.stop({ type: 'exit' });
     await server.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Memory per idle watcher, on a server of its own: its forced collections and its 2,000 watchers are not the feed's. */
+export async function benchmarkIdleWatcherMemory(): Promise<void> {
+  const idle: BenchSession[] = Array.from({ length: IDLE_WATCHERS }, (_, i) => ({ id: `ses_bench_idle_${i}`, token: `ust_bench_${randomBytes(12).toString('hex')}`, meteringStartedAtMs: null }));
+  await withLiveServer(idle, Date.now(), async (server, clients) => {
+    const memory = await idleWatcherBytes(server, idle, clients);
+    report('memory per idle watcher (server heap + external, after GC)', `${(memory.heap / 1024).toFixed(2)} KB (RSS ${(memory.rss / 1024).toFixed(2)} KB)`, '≤ 10 KB', memory.heap <= 10 * 1024);
+  });
+}
+
+/** The feed: 10,000 watchers at 1 Hz, Palier's windows and the bare server's in turns. */
+export async function benchmarkFeed(): Promise<void> {
+  const nowMs = Date.now();
+  // Ticks at every millisecond of the second (ten sessions each), metering started 0 to 20 minutes ago.
+  const sessions: BenchSession[] = Array.from({ length: WATCHERS }, (_, i) => ({
+    id: `ses_bench_${i}`, token: `ust_bench_${randomBytes(12).toString('hex')}`,
+    meteringStartedAtMs: nowMs - 1000 * Math.floor((i * METERED_SPREAD_MS) / 1000 / WATCHERS) - (i % 1000),
+  }));
+  await withLiveServer(sessions, nowMs, async (server, clients) => {
+    reportFeed(await measureBoth(server, sessions, clients));
+  });
+}
+
+/** Each in a node process of its own (fresh-process.ts). */
+export async function runLiveBenchmarks(): Promise<void> {
+  await inFreshProcess('live-memory');
+  await inFreshProcess('live-feed');
 }
 
 type Measurement = ReturnType<typeof summary>;

@@ -10,8 +10,15 @@
  *   again after the COMMIT of the transaction they ran in. A read that started before a write
  *   completed is not kept (entries carry the generation they were read at).
  * - Writes of other connections (the `palier` CLI, another process, this process's worker
- *   threads) change SQLite's `PRAGMA data_version` on our connection; every lookup compares it
- *   first (a few microseconds, against ~30 for the read it saves), and a change clears the cache.
+ *   threads) change SQLite's `PRAGMA data_version` on our connection; a lookup compares it first
+ *   (4–6 µs, against ~30 for the read it saves), and a change clears the cache. A comparison holds
+ *   for the lookups that follow it until a statement runs on one of this thread's connections or the
+ *   current turn of the event loop ends (its callback and the ticks and promise jobs it queues),
+ *   whichever comes first: meanwhile this thread cannot have learnt of a newer commit — no I/O
+ *   callback runs (a request, a worker's message, a timer) and none of its connections read or
+ *   wrote — so answering as of the comparison is answering as of now. A request's handler looks
+ *   up the offer, its merchant, the subscriber and their carriers in a row, and pays for one
+ *   comparison (17.5 a flow on the churn benchmark when each lookup compared; docs/performance.md).
  * So a row written behind the store's back on the same connection (a raw UPDATE of the subscribers
  * table) would not be seen: the reference tables are written through the store only.
  *
@@ -24,15 +31,22 @@
 import type SqliteDatabase from 'better-sqlite3';
 import type { Kysely } from 'kysely';
 import { REFERENCE_ENTRIES_CACHED_MAX } from './limits.ts';
+import { statementsAsked } from './sqlite-tuning.ts';
 import type { Database } from './tables.ts';
 
 export class ReferenceCache {
   private readonly entries = new Map<string, unknown>();
   private generation = 0;
   private dataVersion: unknown;
+  /** The statement count at the last comparison of the data version, while that comparison holds (see above); null when it must be made again. */
+  private comparedAt: number | null = null;
+  private forgetScheduled = false;
 
-  /** `dataVersion`: reads SQLite's `PRAGMA data_version` on the connection the store uses. */
-  constructor(private readonly readDataVersion: () => unknown) {
+  /**
+   * `readDataVersion`: reads SQLite's `PRAGMA data_version` on the connection the store uses;
+   * `statementsAsked`: how many statements this thread's connections were asked for so far (sqlite-tuning.ts).
+   */
+  constructor(private readonly readDataVersion: () => unknown, private readonly statementsAsked: () => number) {
     this.dataVersion = readDataVersion();
   }
 
@@ -84,12 +98,25 @@ export class ReferenceCache {
   }
 
   private checkDataVersion(): void {
+    const asked = this.statementsAsked();
+    if (asked === this.comparedAt) return;
     const version = this.readDataVersion();
     if (version !== this.dataVersion) {
       this.dataVersion = version;
       this.clear();
     }
+    this.comparedAt = asked;
+    if (!this.forgetScheduled) {
+      this.forgetScheduled = true;
+      // A tick queued from a promise job runs once the promise jobs have drained: at the end of the turn.
+      queueMicrotask(() => { process.nextTick(this.forgetComparison); });
+    }
   }
+
+  private readonly forgetComparison = (): void => {
+    this.forgetScheduled = false;
+    this.comparedAt = null;
+  };
 }
 
 /** One cache per SQLite database handle, shared by every store opened on it. */
@@ -98,7 +125,7 @@ const caches = new WeakMap<Kysely<Database>, ReferenceCache>();
 /** Called when a SQLite database is opened: its Kysely handle gets a cache over its connection. */
 export function attachReferenceCache(db: Kysely<Database>, sqlite: SqliteDatabase.Database): void {
   const dataVersion = sqlite.prepare('pragma data_version').pluck();
-  caches.set(db, new ReferenceCache(() => dataVersion.get()));
+  caches.set(db, new ReferenceCache(() => dataVersion.get(), statementsAsked));
 }
 
 /** The cache of a SQLite handle; null for PostgreSQL and for a transaction's connection. */

@@ -12,12 +12,23 @@ import { Worker } from 'node:worker_threads';
 import type SqliteDatabase from 'better-sqlite3';
 import { SQLITE_CHECKPOINT_INTERVAL_MS, SQLITE_STATEMENTS_CACHED_MAX } from './limits.ts';
 
+let asked = 0;
+
+/**
+ * How many statements this thread's SQLite connections were asked for so far: every query run
+ * through kysely or directly (direct-sqlite.ts) asks its connection's cache for its statement once,
+ * so while this count stays the same no statement has run on any of them (the reference cache's
+ * freshness rule, reference-cache.ts).
+ */
+export const statementsAsked = (): number => asked;
+
 /** The part of better-sqlite3 kysely's SqliteDialect uses, with `prepare` answered from a cache. */
 export function withStatementCache(sqlite: SqliteDatabase.Database): { close(): void; prepare(sql: string): SqliteDatabase.Statement } {
   const statements = new Map<string, SqliteDatabase.Statement>();
   return {
     close: () => { statements.clear(); sqlite.close(); },
     prepare: (sql) => {
+      asked += 1;
       let statement = statements.get(sql);
       if (statement === undefined) {
         if (statements.size >= SQLITE_STATEMENTS_CACHED_MAX) statements.clear();

@@ -78,20 +78,49 @@ describe('ReferenceCache', () => {
     return { load: (value: { v: number } | null) => { loads += 1; return Promise.resolve(value); }, loads: () => loads };
   };
 
+  const nextTurn = (): Promise<void> => new Promise((resolve) => { setImmediate(resolve); });
+
   it('answers from memory until the data version changes', async () => {
     let version = 1;
-    const cache = new ReferenceCache(() => version);
+    const cache = new ReferenceCache(() => version, () => 0);
     const loader = counting();
     assert.deepEqual(await cache.get('a', () => loader.load({ v: 1 })), { v: 1 });
     assert.deepEqual(await cache.get('a', () => loader.load({ v: 2 })), { v: 1 });
     assert.equal(loader.loads(), 1);
     version = 2;
+    await nextTurn();
     assert.deepEqual(await cache.get('a', () => loader.load({ v: 2 })), { v: 2 });
     assert.equal(loader.loads(), 2);
   });
 
+  it('compares the data version again after a statement ran, and at each turn of the event loop; in between, once', async () => {
+    let version = 1;
+    let compared = 0;
+    let statements = 0;
+    const cache = new ReferenceCache(() => { compared += 1; return version; }, () => statements);
+    compared = 0;
+    const loader = counting();
+    await cache.get('a', () => { statements += 1; return loader.load({ v: 1 }); });
+    assert.equal(compared, 2, 'a miss compares before and after its read (a statement)');
+    for (let i = 0; i < 5; i += 1) await cache.get('a', () => loader.load({ v: -1 }));
+    assert.equal(compared, 2, 'hits in the same turn with no statement between: no comparison');
+    version = 2;
+    statements += 1;
+    assert.deepEqual(await cache.get('a', () => { statements += 1; return loader.load({ v: 2 }); }), { v: 2 }, 'a statement ran: compared, changed, read again');
+    assert.equal(compared, 4);
+    version = 3;
+    assert.deepEqual(await cache.get('a', () => loader.load({ v: 3 })), { v: 2 }, 'same turn, no statement: as of the last comparison');
+    await nextTurn();
+    assert.deepEqual(await cache.get('a', () => loader.load({ v: 3 })), { v: 3 }, 'a new turn: compared again');
+    await nextTurn();
+    compared = 0;
+    await cache.get('a', () => loader.load({ v: -1 }));
+    await cache.get('a', () => loader.load({ v: -1 }));
+    assert.equal(compared, 1, 'two hits in a turn: one comparison');
+  });
+
   it('does not keep a read that a write overtook, nor a not-found answer', async () => {
-    const cache = new ReferenceCache(() => 0);
+    const cache = new ReferenceCache(() => 0, () => 0);
     let release: (value: { v: number }) => void = () => undefined;
     const reading = cache.get('a', () => new Promise<{ v: number }>((resolve) => { release = resolve; }));
     await cache.writing(() => Promise.resolve());
@@ -103,7 +132,7 @@ describe('ReferenceCache', () => {
   });
 
   it("a transaction's read uses an entry but never adds one", async () => {
-    const cache = new ReferenceCache(() => 0);
+    const cache = new ReferenceCache(() => 0, () => 0);
     assert.deepEqual(await cache.peek('a', () => Promise.resolve({ v: 1 })), { v: 1 });
     assert.equal(cache.size, 0);
     await cache.get('a', () => Promise.resolve({ v: 2 }));
@@ -111,7 +140,7 @@ describe('ReferenceCache', () => {
   });
 
   it(`holds at most ${REFERENCE_ENTRIES_CACHED_MAX} entries, dropping the oldest`, async () => {
-    const cache = new ReferenceCache(() => 0);
+    const cache = new ReferenceCache(() => 0, () => 0);
     for (let i = 0; i <= REFERENCE_ENTRIES_CACHED_MAX; i += 1) await cache.get(`k${i}`, () => Promise.resolve({ v: i }));
     assert.equal(cache.size, REFERENCE_ENTRIES_CACHED_MAX);
     const loader = counting();

@@ -51,7 +51,8 @@ function credentialOf(req: IncomingMessage, url: URL): string | null {
 
 /** Attaches the live feed to an HTTP server's upgrade requests. Returns a function that stops it. */
 export function attachLiveServer(server: Server, deps: LiveServerDeps): () => void {
-  const wss = new WebSocketServer({ noServer: true, maxPayload: LIVE_MESSAGE_BYTES_MAX, clientTracking: true });
+  // permessage-deflate stays off: the hub writes whole frames to the connection itself (live-hub.ts).
+  const wss = new WebSocketServer({ noServer: true, maxPayload: LIVE_MESSAGE_BYTES_MAX, clientTracking: true, perMessageDeflate: false });
   server.on('upgrade', (req, socket, head) => {
     upgrade(deps, wss, req, socket, head).catch((error: unknown) => {
       deps.onError(error);
@@ -108,6 +109,7 @@ async function upgrade(deps: LiveServerDeps, wss: WebSocketServer, req: Incoming
     return;
   }
   wss.handleUpgrade(req, socket, head, (ws) => {
+    deps.hub.upgraded(ws, socket);
     wss.emit('connection', ws, req);
     watch(deps, ws, principal, principal.kind === 'user' ? principal.sessionId : url.searchParams.get('session'));
   });

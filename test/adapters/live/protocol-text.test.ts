@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import * as ws from 'ws';
 import { tickText, tickTextPrefix } from '../../../src/adapters/live/protocol.ts';
+import { textFrame } from '../../../src/adapters/live/text-frame.ts';
 import { CURRENCIES, minorUnitsText, Money } from '../../../src/domain/index.ts';
 
 describe('live protocol: ticks are written, not serialised', () => {
@@ -23,5 +25,23 @@ describe('live protocol: ticks are written, not serialised', () => {
     assert.equal(minorUnitsText(0n, 'EUR'), '0.00');
     assert.equal(minorUnitsText(1234n, 'JPY'), '1234');
     assert.equal(minorUnitsText(1234n, 'KWD'), '1.234');
+  });
+});
+
+/** ws's frame writer (exported by the package, left out of its type declarations). */
+const { Sender } = ws as unknown as { Sender: { frame(data: Buffer, options: Record<string, boolean | number>): Buffer[] } };
+
+describe('live protocol: the hub writes whole text frames', () => {
+  const wsFrame = (text: string): Buffer => Buffer.concat(Sender.frame(Buffer.from(text, 'utf8'), { fin: true, opcode: 1, mask: false, readOnly: false, rsv1: false }));
+
+  it("a message's frame is byte for byte the one ws's own sender writes, at every length class", () => {
+    // Each length class of RFC 6455 §5.2 and its edges: 7 bits (≤ 125 bytes), 16 bits (≤ 65,535), 64 bits.
+    for (const bytes of [0, 1, 125, 126, 127, 65_535, 65_536, 70_000]) {
+      const text = 'x'.repeat(bytes);
+      assert.deepEqual(textFrame(text), wsFrame(text), `${bytes} bytes`);
+    }
+    fc.assert(fc.property(fc.string({ maxLength: 300, unit: 'grapheme' }), (text) => {
+      assert.deepEqual(textFrame(text), wsFrame(text), 'the length counts UTF-8 bytes, not characters');
+    }));
   });
 });

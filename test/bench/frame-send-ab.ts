@@ -1,0 +1,112 @@
+/**
+ * A development tool, not part of `npm run bench`: what sending one small text message costs the
+ * server by `ws`'s `send` against a finished frame written to the upgraded connection
+ * (src/adapters/live/text-frame.ts, as the live hub sends). One server, this process, with
+ * CONNECTIONS watchers in a child process (this file again) that read everything; rounds alternate
+ * the two ways, the order swapped every round, each round sending PASSES messages to every watcher
+ * (a tick's text, a fresh string per message as the hub writes them) with the event loop let go
+ * between passes. Each round reports the server's CPU a message (process.cpuUsage: user + system,
+ * the kernel's socket work included); the verdict is the median of the rounds' ratios.
+ *
+ * @example node --import tsx test/bench/frame-send-ab.ts 8
+ */
+import { fork } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { WebSocket, WebSocketServer } from 'ws';
+import { textFrame } from '../../src/adapters/live/text-frame.ts';
+import { isEntry } from './harness.ts';
+
+const CONNECTIONS = 2_000;
+const PASSES = 50;
+
+type Way = 'ws send' | 'frame';
+type ClientMessage = { readonly type: 'open' } | { readonly type: 'received'; readonly count: number };
+
+const tick = (i: number, seq: number): string => `{"type":"tick","sessionId":"ses_01JEXAMPLE${String(i).padStart(8, '0')}","meteredSeconds":${seq},"amount":"4.25","seq":${seq}}`;
+
+async function server(rounds: number): Promise<void> {
+  const http = createServer();
+  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+  const watchers: { ws: WebSocket; stream: Duplex }[] = [];
+  http.on('upgrade', (req, socket, head) => {
+    wss.handleUpgrade(req, socket, head, (ws) => { watchers.push({ ws, stream: socket }); });
+  });
+  await new Promise<void>((resolve) => { http.listen(0, '127.0.0.1', resolve); });
+  const { port } = http.address() as AddressInfo;
+  const client = fork(fileURLToPath(import.meta.url), [String(port)], { execArgv: ['--import', 'tsx'] });
+  const next = (): Promise<ClientMessage> => new Promise((resolve) => { client.once('message', (m) => { resolve(m as ClientMessage); }); });
+  await next();
+  let seq = 0;
+  let expected = 0;
+  const round = async (way: Way): Promise<number> => {
+    const before = process.cpuUsage();
+    for (let pass = 0; pass < PASSES; pass += 1) {
+      seq += 1;
+      for (let i = 0; i < watchers.length; i += 1) {
+        const watcher = watchers[i];
+        if (watcher === undefined) continue;
+        const text = tick(i, seq);
+        if (way === 'ws send') watcher.ws.send(text);
+        else watcher.stream.write(textFrame(text));
+      }
+      await new Promise((resolve) => { setImmediate(resolve); });
+    }
+    const cpu = process.cpuUsage(before);
+    expected += PASSES * watchers.length;
+    const received = next();
+    client.send({ type: 'count', expected });
+    const answer = await received;
+    if (answer.type !== 'received' || answer.count !== expected) throw new Error(`the watchers received ${JSON.stringify(answer)}, expected ${expected}`);
+    return (cpu.user + cpu.system) / (PASSES * watchers.length);
+  };
+  const ratios: number[] = [];
+  await round('ws send');
+  await round('frame');
+  for (let r = 0; r < rounds; r += 1) {
+    const order: Way[] = r % 2 === 0 ? ['ws send', 'frame'] : ['frame', 'ws send'];
+    const us: Record<Way, number> = { 'ws send': 0, frame: 0 };
+    for (const way of order) us[way] = await round(way);
+    ratios.push(us.frame / us['ws send']);
+    process.stdout.write(`round ${r + 1}: ws send ${us['ws send'].toFixed(2)} µs a message, frame ${us.frame.toFixed(2)} µs (ratio ${(us.frame / us['ws send']).toFixed(3)})\n`);
+  }
+  const sorted = [...ratios].sort((a, b) => a - b);
+  process.stdout.write(`frame / ws send, median of ${rounds} rounds: ${(sorted[Math.floor(sorted.length / 2)] ?? Number.NaN).toFixed(3)}\n`);
+  client.kill();
+  for (const { ws } of watchers) ws.terminate();
+  http.close();
+}
+
+function clients(port: number): void {
+  let received = 0;
+  let open = 0;
+  let waitingFor: number | null = null;
+  const answer = (): void => {
+    if (waitingFor !== null && received >= waitingFor) {
+      waitingFor = null;
+      process.send?.({ type: 'received', count: received } satisfies ClientMessage);
+    }
+  };
+  for (let i = 0; i < CONNECTIONS; i += 1) {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/`, { perMessageDeflate: false });
+    ws.on('open', () => {
+      open += 1;
+      if (open === CONNECTIONS) process.send?.({ type: 'open' } satisfies ClientMessage);
+    });
+    ws.on('message', () => {
+      received += 1;
+      answer();
+    });
+  }
+  process.on('message', (message: { type: 'count'; expected: number }) => {
+    waitingFor = message.expected;
+    answer();
+  });
+}
+
+if (isEntry(import.meta.url)) {
+  if (process.send === undefined) await server(Number(process.argv[2] ?? 8));
+  else clients(Number(process.argv[2]));
+}

@@ -1,12 +1,13 @@
 /**
  * A development tool, not part of `npm run bench`: what sending one small text message costs the
  * server by `ws`'s `send` against a finished frame written to the upgraded connection
- * (src/adapters/live/text-frame.ts, as the live hub sends). One server, this process, with
- * CONNECTIONS watchers in a child process (this file again) that read everything; rounds alternate
- * the two ways, the order swapped every round, each round sending PASSES messages to every watcher
- * (a tick's text, a fresh string per message as the hub writes them) with the event loop let go
- * between passes. Each round reports the server's CPU a message (process.cpuUsage: user + system,
- * the kernel's socket work included); the verdict is the median of the rounds' ratios.
+ * (src/adapters/live/text-frame.ts, as the live hub sends): as bytes (`textFrame`) or, for an
+ * ASCII text, as a latin1 string (`asciiTextFrame`). One server, this process, with CONNECTIONS
+ * watchers in a child process (this file again) that read everything; each round runs the three
+ * ways, in an order rotated every round, each sending PASSES messages to every watcher (a tick's
+ * text, a fresh string per message as the hub writes them) with the event loop let go between
+ * passes. Each round reports the server's CPU a message (process.cpuUsage: user + system, the
+ * kernel's socket work included); the verdicts are the medians of the rounds' ratios to `ws`.
  *
  * @example node --import tsx test/bench/frame-send-ab.ts 8
  */
@@ -16,13 +17,14 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { WebSocket, WebSocketServer } from 'ws';
-import { textFrame } from '../../src/adapters/live/text-frame.ts';
+import { asciiTextFrame, textFrame } from '../../src/adapters/live/text-frame.ts';
 import { isEntry } from './harness.ts';
 
 const CONNECTIONS = 2_000;
 const PASSES = 50;
 
-type Way = 'ws send' | 'frame';
+type Way = 'ws send' | 'frame bytes' | 'ascii frame';
+const WAYS: readonly Way[] = ['ws send', 'frame bytes', 'ascii frame'];
 type ClientMessage = { readonly type: 'open' } | { readonly type: 'received'; readonly count: number };
 
 const tick = (i: number, seq: number): string => `{"type":"tick","sessionId":"ses_01JEXAMPLE${String(i).padStart(8, '0')}","meteredSeconds":${seq},"amount":"4.25","seq":${seq}}`;
@@ -50,7 +52,8 @@ async function server(rounds: number): Promise<void> {
         if (watcher === undefined) continue;
         const text = tick(i, seq);
         if (way === 'ws send') watcher.ws.send(text);
-        else watcher.stream.write(textFrame(text));
+        else if (way === 'frame bytes') watcher.stream.write(textFrame(text));
+        else watcher.stream.write(asciiTextFrame(text), 'latin1');
       }
       await new Promise((resolve) => { setImmediate(resolve); });
     }
@@ -62,18 +65,19 @@ async function server(rounds: number): Promise<void> {
     if (answer.type !== 'received' || answer.count !== expected) throw new Error(`the watchers received ${JSON.stringify(answer)}, expected ${expected}`);
     return (cpu.user + cpu.system) / (PASSES * watchers.length);
   };
-  const ratios: number[] = [];
-  await round('ws send');
-  await round('frame');
+  const ratios: Record<Way, number[]> = { 'ws send': [], 'frame bytes': [], 'ascii frame': [] };
+  for (const way of WAYS) await round(way);
   for (let r = 0; r < rounds; r += 1) {
-    const order: Way[] = r % 2 === 0 ? ['ws send', 'frame'] : ['frame', 'ws send'];
-    const us: Record<Way, number> = { 'ws send': 0, frame: 0 };
-    for (const way of order) us[way] = await round(way);
-    ratios.push(us.frame / us['ws send']);
-    process.stdout.write(`round ${r + 1}: ws send ${us['ws send'].toFixed(2)} µs a message, frame ${us.frame.toFixed(2)} µs (ratio ${(us.frame / us['ws send']).toFixed(3)})\n`);
+    const us: Record<Way, number> = { 'ws send': 0, 'frame bytes': 0, 'ascii frame': 0 };
+    for (let k = 0; k < WAYS.length; k += 1) {
+      const way = WAYS[(r + k) % WAYS.length] ?? 'ws send';
+      us[way] = await round(way);
+    }
+    for (const way of WAYS) ratios[way].push(us[way] / us['ws send']);
+    process.stdout.write(`round ${r + 1}: ${WAYS.map((way) => `${way} ${us[way].toFixed(2)} µs`).join(', ')} a message\n`);
   }
-  const sorted = [...ratios].sort((a, b) => a - b);
-  process.stdout.write(`frame / ws send, median of ${rounds} rounds: ${(sorted[Math.floor(sorted.length / 2)] ?? Number.NaN).toFixed(3)}\n`);
+  const median = (values: readonly number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
+  process.stdout.write(`median of ${rounds} rounds, over ws send: frame bytes ${median(ratios['frame bytes']).toFixed(3)}, ascii frame ${median(ratios['ascii frame']).toFixed(3)}\n`);
   client.kill();
   for (const { ws } of watchers) ws.terminate();
   http.close();

@@ -20,7 +20,7 @@ import type { BrokerEvent, LiveFeed, TickSink } from '../../app/index.ts';
 import { assert, type Currency, minorUnitsText, type Session } from '../../domain/index.ts';
 import { LIVE_REPLAY_MESSAGES_MAX, LIVE_SEND_BUFFER_DROP_BYTES, LIVE_SEND_BUFFER_SKIP_TICKS_BYTES } from './limits.ts';
 import { eventMessage, tickText, tickTextPrefix } from './protocol.ts';
-import { textFrame } from './text-frame.ts';
+import { asciiTextFrame, type Frame, isAscii, textFrame, writeFrame } from './text-frame.ts';
 
 interface Sent { readonly seq: number; readonly text: string; readonly isTick: boolean }
 
@@ -50,6 +50,8 @@ interface Channel {
   currency: Currency | null;
   /** The start of each tick's text, written once (tickTextPrefix). */
   readonly tickPrefix: string;
+  /** Whether tickPrefix is ASCII (a session id of ours always is): the whole tick is then, and goes out as asciiTextFrame. */
+  readonly tickAscii: boolean;
   seq: number;
   /** Replay buffer: the text of each message that is not a tick; null for a tick. */
   readonly texts: (string | null | undefined)[];
@@ -191,7 +193,7 @@ export class LiveHub implements LiveFeed {
     channel.currency = event.session.currency;
     const text = JSON.stringify(eventMessage(event, channel.seq));
     channel.texts[channel.seq % LIVE_REPLAY_MESSAGES_MAX] = text;
-    let frame: Buffer | null = null;
+    let frame: Frame | null = null;
     for (const watcher of channel.watchers) if (watcher.live) frame = this.deliver(watcher.socket, watcher.stream, text, frame, false);
     if (event.type === 'ended') {
       channel.ended = true;
@@ -227,10 +229,11 @@ export class LiveHub implements LiveFeed {
     (channel.tickMinor ??= new BigInt64Array(LIVE_REPLAY_MESSAGES_MAX))[index] = billedMinor;
     channel.texts[index] = null;
     let text: string | null = null;
-    let frame: Buffer | null = null;
+    let frame: Frame | null = null;
     for (const watcher of channel.watchers) {
       if (!watcher.live) continue;
       text ??= writtenTick(channel, channel.seq, meteredSeconds, billedMinor);
+      if (channel.tickAscii) frame ??= asciiTextFrame(text);
       frame = this.deliver(watcher.socket, watcher.stream, text, frame, true);
     }
   }
@@ -241,7 +244,7 @@ export class LiveHub implements LiveFeed {
   }
 
   /** `send`, with the message's frame if already built for another watcher; returns the frame if built. */
-  private deliver(socket: WebSocket, stream: Duplex | undefined, text: string, frame: Buffer | null, isTick: boolean): Buffer | null {
+  private deliver(socket: WebSocket, stream: Duplex | undefined, text: string, frame: Frame | null, isTick: boolean): Frame | null {
     if (socket.readyState !== socket.OPEN) return frame;
     const buffered = socket.bufferedAmount;
     if (buffered > LIVE_SEND_BUFFER_DROP_BYTES) {
@@ -259,15 +262,16 @@ export class LiveHub implements LiveFeed {
       return frame;
     }
     const written = frame ?? textFrame(text);
-    stream.write(written);
+    writeFrame(stream, written);
     return written;
   }
 
   private channel(sessionId: string): Channel {
     let channel = this.channels.get(sessionId);
     if (channel === undefined) {
+      const tickPrefix = tickTextPrefix(sessionId);
       channel = {
-        sessionId, currency: null, tickPrefix: tickTextPrefix(sessionId), seq: 0,
+        sessionId, currency: null, tickPrefix, tickAscii: isAscii(tickPrefix), seq: 0,
         texts: new Array<string | null | undefined>(LIVE_REPLAY_MESSAGES_MAX), tickSeconds: null, tickMinor: null, amountMinor: null, amountText: '',
         watchers: [], ended: false, sink: null,
       };

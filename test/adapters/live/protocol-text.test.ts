@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import * as ws from 'ws';
 import { tickText, tickTextPrefix } from '../../../src/adapters/live/protocol.ts';
-import { textFrame } from '../../../src/adapters/live/text-frame.ts';
+import { asciiTextFrame, isAscii, textFrame } from '../../../src/adapters/live/text-frame.ts';
 import { CURRENCIES, minorUnitsText, Money } from '../../../src/domain/index.ts';
 
 describe('live protocol: ticks are written, not serialised', () => {
@@ -42,6 +42,25 @@ describe('live protocol: the hub writes whole text frames', () => {
     }
     fc.assert(fc.property(fc.string({ maxLength: 300, unit: 'grapheme' }), (text) => {
       assert.deepEqual(textFrame(text), wsFrame(text), 'the length counts UTF-8 bytes, not characters');
+    }));
+  });
+
+  it('an ASCII text\'s frame written as a latin1 string is the same bytes', () => {
+    for (const bytes of [0, 1, 125, 126, 127, 255, 256, 65_535, 65_536, 70_000]) {
+      const text = 'y'.repeat(bytes);
+      assert.deepEqual(Buffer.from(asciiTextFrame(text), 'latin1'), wsFrame(text), `${bytes} bytes`);
+    }
+    fc.assert(fc.property(fc.string({ maxLength: 300, unit: 'binary-ascii' }), (text) => {
+      assert.ok(isAscii(text));
+      assert.deepEqual(Buffer.from(asciiTextFrame(text), 'latin1'), wsFrame(text));
+    }));
+  });
+
+  it('tells ASCII texts from the others, whose frames are bytes', () => {
+    assert.ok(isAscii('{"type":"tick","amount":"4.25"}'));
+    for (const text of ['é', 'x\u0080', '\u{1F600}', '\ud800']) assert.equal(isAscii(text), false, JSON.stringify(text));
+    fc.assert(fc.property(fc.string({ unit: 'grapheme' }), (text) => {
+      assert.equal(isAscii(text), Buffer.byteLength(text, 'utf8') === text.length);
     }));
   });
 });

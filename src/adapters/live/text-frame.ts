@@ -1,12 +1,11 @@
 /**
  * A whole, unmasked WebSocket text frame (RFC 6455 §5.2), as a server sends one: FIN and opcode 1,
  * the payload length in 7, 7+16 or 7+64 bits, then the UTF-8 bytes. The hub writes its messages as
- * such frames straight to the upgraded connection (live-hub.ts): one buffer and one write each,
- * where `ws`'s `send` builds an options object, a header buffer and a corked pair of writes for
- * every message (docs/live-protocol.md, Performance; test/bench/frame-send-ab.ts measures the
- * difference). A frame is built once per message, whatever the number of its watchers.
+ * such frames straight to the upgraded connection (live-hub.ts), one write each, where `ws`'s
+ * `send` builds an options object, a header buffer and a corked pair of writes for every message
+ * (docs/live-protocol.md, Performance; test/bench/frame-send-ab.ts measures the difference). A
+ * frame is built once per message, whatever the number of its watchers.
  */
-
 import type { Duplex } from 'node:stream';
 
 /** Payload lengths up to this fit in the first length byte; up to 0xffff in 16 more bits; beyond, in 64. */

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { LIVE_MESSAGE_BYTES_MAX, LIVE_PING_GROUP_EVERY_MS, LIVE_PING_INTERVAL_MS } from '../../src/adapters/live/limits.ts';
-import { isEntry } from './harness.ts';
+import { exposedGc, isEntry, settledMemory } from './harness.ts';
 
 /** What the bare server knows of a session: its id, and when metering started (null: not metered, refused). */
 export interface BareSession { readonly id: string; readonly meteringStartedAtMs: number | null }
@@ -19,12 +19,14 @@ export type BareCommand =
   | { readonly type: 'start'; readonly sessions: readonly BareSession[] }
   | { readonly type: 'probe-begin' }
   | { readonly type: 'probe-end' }
+  | { readonly type: 'settle' }
   | { readonly type: 'stop' };
 
 export type BareReport =
   | { readonly type: 'ready' }
   | { readonly type: 'started'; readonly url: string }
   | { readonly type: 'probed'; readonly userUs: number; readonly systemUs: number; readonly loopDelayMaxMs: number }
+  | { readonly type: 'settled' }
   | { readonly type: 'stopped' };
 
 /**
@@ -120,6 +122,10 @@ if (process.send !== undefined && isEntry(import.meta.url)) {
           probe = null;
           return;
         }
+        case 'settle':
+          await settledMemory(exposedGc());
+          send({ type: 'settled' });
+          return;
         case 'stop':
           await server?.stop();
           send({ type: 'stopped' });

@@ -16,8 +16,9 @@
  * size, one per session per second at the same instants, the same pings) with nothing else, in a
  * child process of its own (live-bare-server.ts), whose CPU it reports. The two take turns: the
  * 10,000 watchers connect to one, warm up, one 10-second window is measured, they close and go to
- * the other; five windows each, so that a drift of the machine during the run falls on both. The
- * CPU figure is each server's median window; the ratio is the median of the five turns' ratios
+ * the other; five windows each, so that a drift of the machine during the run falls on both. Before
+ * each warm-up the server about to be measured collects its garbage (measureBoth says why). The CPU
+ * figure is each server's median window; the ratio is the median of the five turns' ratios
  * (Palier's window over the bare server's right after it). Lateness is measured by the clients on
  * every tick (see live-clients.ts) and pooled.
  *
@@ -127,6 +128,8 @@ type Clients = Child<ClientCommand, ClientReport>;
 
 /** The CPU time and worst event-loop delay of one server between `begin` and `end`. */
 interface Probe {
+  /** Collects the server's garbage (full collections): a window then measures the feed, not the collection of what its watchers' connecting left. */
+  settle(): Promise<void>;
   begin(): Promise<void>;
   end(): Promise<{ readonly userUs: number; readonly systemUs: number; readonly loopDelayMaxMs: number }>;
 }
@@ -134,7 +137,9 @@ interface Probe {
 /** Palier's server runs in this process: its own CPU. */
 function thisProcess(): Probe {
   let started: { cpu: NodeJS.CpuUsage; delay: ReturnType<typeof monitorEventLoopDelay> } | null = null;
+  const gc = exposedGc();
   return {
+    settle: async () => { await settledMemory(gc); },
     begin: () => {
       const delay = monitorEventLoopDelay({ resolution: 1 });
       delay.enable();
@@ -160,6 +165,7 @@ async function startBare(sessions: readonly BenchSession[]): Promise<{ url: stri
   return {
     url: started.url,
     probe: {
+      settle: async () => { assert.equal((await child.ask({ type: 'settle' })).type, 'settled'); },
       begin: async () => { assert.equal((await child.ask({ type: 'probe-begin' })).type, 'probed'); },
       end: async () => {
         const probed = await child.ask({ type: 'probe-end' });
@@ -220,11 +226,15 @@ function latenessText(lateness: Lateness): string {
 
 /**
  * The same clients on the live server and on the bare one, a window of each in turn, WINDOWS times:
- * a drift of the machine during the run falls on both. Each turn connects the 10,000 watchers anew
- * and lets them warm up before its window.
+ * a drift of the machine during the run falls on both. Each turn connects the 10,000 watchers anew,
+ * collects the server's garbage (10,000 connections authenticated and given their snapshot leave
+ * tens of megabytes, whose major collection otherwise lands in a window now and then: 587 samples
+ * of V8's helper threads in one second of one window, profiled) and lets them warm up before its
+ * window.
  */
 async function measureBoth(server: RunningServer, sessions: readonly BenchSession[], clients: Clients): Promise<{ palier: Measurement; bare: Measurement }> {
   const bare = await startBare(sessions);
+  const palierProbe = thisProcess();
   const palierWindows: Window[] = [];
   const bareWindows: Window[] = [];
   try {
@@ -237,8 +247,10 @@ async function measureBoth(server: RunningServer, sessions: readonly BenchSessio
         if (side === 'palier' && turn === 0) {
           process.stdout.write(`live: ${WATCHERS.toLocaleString('en-US')} watchers authenticated and given their snapshot in ${(opened.elapsedMs / 1000).toFixed(1)} s\n`);
         }
+        const probe = side === 'palier' ? palierProbe : bare.probe;
+        await probe.settle();
         await new Promise((resolve) => setTimeout(resolve, WARM_UP_MS));
-        const window = await measureWindow(clients.ask, side === 'palier' ? thisProcess() : bare.probe);
+        const window = await measureWindow(clients.ask, probe);
         (side === 'palier' ? palierWindows : bareWindows).push(window);
         await clients.ask({ type: 'close' });
       }

@@ -17,6 +17,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { WebSocket, WebSocketServer } from 'ws';
+import { tickText, tickTextPrefix } from '../../src/adapters/live/protocol.ts';
 import { asciiTextFrame, textFrame } from '../../src/adapters/live/text-frame.ts';
 import { isEntry } from './harness.ts';
 
@@ -27,7 +28,8 @@ type Way = 'ws send' | 'frame bytes' | 'ascii frame';
 const WAYS: readonly Way[] = ['ws send', 'frame bytes', 'ascii frame'];
 type ClientMessage = { readonly type: 'open' } | { readonly type: 'received'; readonly count: number };
 
-const tick = (i: number, seq: number): string => `{"type":"tick","sessionId":"ses_01JEXAMPLE${String(i).padStart(8, '0')}","meteredSeconds":${seq},"amount":"4.25","seq":${seq}}`;
+/** Each watcher's tick prefix, written once as the hub writes it per session. */
+const PREFIXES = Array.from({ length: CONNECTIONS }, (_, i) => tickTextPrefix(`ses_01JEXAMPLE${String(i).padStart(8, '0')}`));
 
 async function server(rounds: number): Promise<void> {
   const http = createServer();
@@ -50,7 +52,7 @@ async function server(rounds: number): Promise<void> {
       for (let i = 0; i < watchers.length; i += 1) {
         const watcher = watchers[i];
         if (watcher === undefined) continue;
-        const text = tick(i, seq);
+        const text = tickText(PREFIXES[i] ?? '', seq, '4.25', seq);
         if (way === 'ws send') watcher.ws.send(text);
         else if (way === 'frame bytes') watcher.stream.write(textFrame(text));
         else watcher.stream.write(asciiTextFrame(text), 'latin1');

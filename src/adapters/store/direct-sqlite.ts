@@ -11,6 +11,10 @@
  *   (`Database.inTransaction`): it autocommits, as it would once kysely gave it the lock; when one
  *   is open (a batch between two members, a migration) it goes through kysely and waits its turn.
  * Results have the shape kysely's driver gives (rows; numAffectedRows and insertId as bigints).
+ *
+ * One read may go further: `readThroughBatch` runs at once on the handle even while a batch's
+ * transaction is open on it, for a caller to which the batch's rows not yet committed answer the
+ * same as their absence (see there).
  */
 import type SqliteDatabase from 'better-sqlite3';
 import type { CompiledQuery, Kysely, QueryResult } from 'kysely';
@@ -35,6 +39,22 @@ export function attachDirect(db: Kysely<Database>, sqlite: SqliteDatabase.Databa
 export function attachTransactionConnection(connection: Kysely<Database>, of: Kysely<Database>): void {
   const direct = connections.get(of);
   if (direct !== undefined) connections.set(connection, { ...direct, holdsTransaction: true });
+}
+
+/**
+ * Runs the read `query` on `db`'s SQLite handle at once, even while a group commit's transaction is
+ * open on it: the read then sees the rows that batch wrote before its COMMIT, which may yet roll
+ * back. Only for a caller that answers the same whether it sees them or not (idempotency-queries.ts:
+ * a record a batch writes has its claim in memory until after the COMMIT, and the claim is looked
+ * at first). Without this the read waits for the batch's COMMIT behind kysely's connection lock.
+ * null when `db` is not a SQLite handle.
+ */
+export function readThroughBatch<O>(db: Kysely<Database>, query: CompiledQuery<O>): readonly O[] | null {
+  const direct = connections.get(db);
+  if (direct === undefined) return null;
+  const statement = direct.prepare(query.sql);
+  if (!statement.reader) throw new Error(`readThroughBatch runs reads only: ${query.sql}`);
+  return statement.all(query.parameters) as O[];
 }
 
 /** Runs `query` directly when `db` may (see above); null when it must go through kysely. */

@@ -157,7 +157,12 @@ export class InProcessClaims {
     const id = claimId(principal, key);
     const running = this.live(id, atMs);
     if (running !== undefined) return running.requestHash === requestHash ? { outcome: 'in_progress' } : { outcome: 'mismatch' };
-    const row = await recordOf.first(db, { principal, key });
+    // Read at once, even while a batch is open on the connection (prepared.ts `firstThroughBatch`),
+    // instead of after its COMMIT: a record that batch wrote still has its claim here (answered
+    // above) until after the COMMIT; and the response a record holds is of work committed before
+    // the record was handed to a batch, so even one that batch rolled back would replay the truth.
+    const read = recordOf.firstThroughBatch(db, { principal, key });
+    const row = read === null ? await recordOf.first(db, { principal, key }) : read.row;
     if (row !== undefined) {
       // In progress only if written by a version that claimed in the database: dead, or still running.
       if (row.status !== 'in_progress' || !isDead(asNumber(row.created_at_ms), atMs)) return outcomeOf(row, requestHash);

@@ -11,7 +11,7 @@
  */
 import { type Compilable, type CompiledQuery, type Insertable, type Kysely, type QueryResult, type Selectable, sql } from 'kysely';
 import { assert } from '../../domain/index.ts';
-import { executeDirect } from './direct-sqlite.ts';
+import { executeDirect, readThroughBatch } from './direct-sqlite.ts';
 import type { Database } from './tables.ts';
 
 type Db = Kysely<Database>;
@@ -34,6 +34,12 @@ export interface Prepared<A, O> {
   execute(db: Db, args: A): Promise<QueryResult<O>>;
   /** The first row, if any. */
   first(db: Db, args: A): Promise<O | undefined>;
+  /**
+   * A read's first row, read at once on a SQLite handle even inside an open batch (direct-sqlite.ts
+   * `readThroughBatch`: only where the batch's rows not yet committed do not change the answer);
+   * null when `db` is not a SQLite handle.
+   */
+  firstThroughBatch(db: Db, args: A): { readonly row: O | undefined } | null;
 }
 
 /**
@@ -64,8 +70,12 @@ function templatesOf<O>(build: (db: Db, arg: (key: string | number) => never) =>
 }
 
 /** Runs `template` with the parameters `value` gives for its arguments. */
-function run<O>(db: Db, { query, slots }: Template<O>, value: (key: string | number) => unknown): Promise<QueryResult<O>> | QueryResult<O> {
-  const compiled = { ...query, parameters: slots.map((slot) => ('arg' in slot ? value(slot.arg) : slot.constant)) };
+function bind<O>({ query, slots }: Template<O>, value: (key: string | number) => unknown): CompiledQuery<O> {
+  return { ...query, parameters: slots.map((slot) => ('arg' in slot ? value(slot.arg) : slot.constant)) };
+}
+
+function run<O>(db: Db, template: Template<O>, value: (key: string | number) => unknown): Promise<QueryResult<O>> | QueryResult<O> {
+  const compiled = bind(template, value);
   return executeDirect(db, compiled) ?? db.executeQuery<O>(compiled);
 }
 
@@ -81,6 +91,10 @@ export function prepared<A extends Record<string, unknown>, O>(
   return {
     execute,
     first: async (db, args) => (await execute(db, args)).rows[0],
+    firstThroughBatch: (db, args) => {
+      const rows = readThroughBatch(db, bind(templateFor(db), (name) => args[name as string]));
+      return rows === null ? null : { row: rows[0] };
+    },
   };
 }
 

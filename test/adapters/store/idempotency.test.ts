@@ -152,6 +152,36 @@ describeEachDatabase('idempotency: keys, request hashes and retention', ({ datab
     assert.deepEqual(outcomes, Array.from({ length: CLAIMS_PER_KEY }, () => ({ outcome: 'replay', response: CREATED })));
   });
 
+  it('idempotency: a claim is answered while another write transaction is open, without waiting for its commit; a record that transaction is to write is in progress until then', async () => {
+    await store.beginIdempotent('prn_open_tx', 'done', HASH_A, T0_MS);
+    await store.completeIdempotent('prn_open_tx', 'done', CREATED, T0_MS + 1);
+    await store.beginIdempotent('prn_open_tx', 'completing', HASH_A, T0_MS + 2);
+    let release = (): void => undefined;
+    const gate = new Promise<void>((resolve) => { release = resolve; });
+    let entered = (): void => undefined;
+    const inside = new Promise<void>((resolve) => { entered = resolve; });
+    // A write transaction held open (on SQLite: a group commit's batch, its transaction begun on the one connection).
+    const open = store.transaction(async () => { entered(); await gate; });
+    await inside;
+    // On SQLite this record goes to the next batch, behind the open one.
+    const completing = store.completeIdempotent('prn_open_tx', 'completing', CREATED, T0_MS + 3);
+    const WAITED = 'waited for the open transaction';
+    const answered = (begun: Promise<IdempotencyBegin>) => Promise.race([begun, new Promise<string>((resolve) => { setTimeout(() => { resolve(WAITED); }, 1_000); })]);
+    try {
+      assert.deepEqual(await answered(store.beginIdempotent('prn_open_tx', 'done', HASH_A, T0_MS + 4)), { outcome: 'replay', response: CREATED });
+      assert.deepEqual(await answered(store.beginIdempotent('prn_open_tx', 'fresh', HASH_A, T0_MS + 4)), { outcome: 'started' });
+      const meanwhile = await answered(store.beginIdempotent('prn_open_tx', 'completing', HASH_A, T0_MS + 4));
+      assert.notEqual(meanwhile, WAITED);
+      if (database().dialect === 'sqlite') assert.deepEqual(meanwhile, { outcome: 'in_progress' }, 'its record is not committed yet');
+      else assert.ok(['in_progress', 'replay'].includes((meanwhile as IdempotencyBegin).outcome), JSON.stringify(meanwhile));
+    } finally {
+      release();
+      await open;
+      await completing;
+    }
+    assert.deepEqual(await store.beginIdempotent('prn_open_tx', 'completing', HASH_A, T0_MS + 5), { outcome: 'replay', response: CREATED });
+  });
+
   it('idempotency: a claim racing the abandon of the same key is started or in progress, never an error', async () => {
     const failures: string[] = [];
     for (let round = 0; round < RACED_KEYS; round += 1) {

@@ -42,12 +42,12 @@ export function attachTransactionConnection(connection: Kysely<Database>, of: Ky
 }
 
 /**
- * Runs the read `query` on `db`'s SQLite handle at once, even while a group commit's transaction is
- * open on it: the read then sees the rows that batch wrote before its COMMIT, which may yet roll
- * back. Only for a caller that answers the same whether it sees them or not (idempotency-queries.ts:
- * a record a batch writes has its claim in memory until after the COMMIT, and the claim is looked
- * at first). Without this the read waits for the batch's COMMIT behind kysely's connection lock.
- * null when `db` is not a SQLite handle.
+ * Runs the read `query` on `db`'s SQLite handle at once, even while a transaction is open on it (a
+ * group commit's batch; a read-only snapshot): the read then sees the rows that batch wrote before
+ * its COMMIT, which may yet roll back. Only for a caller that answers the same whether it sees them
+ * or not (idempotency-queries.ts: a record a batch writes has its claim in memory until after the
+ * COMMIT, and the claim is looked at first). Without this the read waits for the transaction's end
+ * behind kysely's connection lock. null when `db` is not a SQLite handle.
  */
 export function readThroughBatch<O>(db: Kysely<Database>, query: CompiledQuery<O>): readonly O[] | null {
   const direct = connections.get(db);

@@ -69,11 +69,12 @@ function templatesOf<O>(build: (db: Db, arg: (key: string | number) => never) =>
   };
 }
 
-/** Runs `template` with the parameters `value` gives for its arguments. */
+/** `template`'s query with the parameters `value` gives for its arguments. */
 function bind<O>({ query, slots }: Template<O>, value: (key: string | number) => unknown): CompiledQuery<O> {
   return { ...query, parameters: slots.map((slot) => ('arg' in slot ? value(slot.arg) : slot.constant)) };
 }
 
+/** Runs `template` with the parameters `value` gives for its arguments. */
 function run<O>(db: Db, template: Template<O>, value: (key: string | number) => unknown): Promise<QueryResult<O>> | QueryResult<O> {
   const compiled = bind(template, value);
   return executeDirect(db, compiled) ?? db.executeQuery<O>(compiled);

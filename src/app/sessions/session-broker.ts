@@ -5,7 +5,7 @@
  * the one shared scheduler, and publishes to the live feed only what is committed.
  */
 import {
-  assert, billingCurve, changeMedium, closedSeconds, connect, type EndReason, err, hold, lastProofOfLifeMs, type Locale, maxCostBilled, type Medium, Money, nextChange, type NextChange, ok,
+  assert, billingCurve, changeMedium, closedSeconds, connect, type EndReason, err, hold, lastProofOfLifeMs, type Locale, maxCostBilled, type Medium, Money, nextChange, type NextChange, ok, priceChange,
   periodOf, type Refund, type Result, resume, seen, type Session, type SessionEvent, type SessionRating,
 } from '../../domain/index.ts';
 import { CHARGE_AMOUNTS_KEPT_MAX, LIVENESS_PERSIST_INTERVAL_MS, PRICE_NOTICE_LEAD_MS } from '../limits.ts';
@@ -478,7 +478,7 @@ export class SessionBroker {
     const { session } = live;
     if (session.meteringStartedAtMs === null || session.runStartedAtMs === null) return;
     const metered = live.closedSeconds + Math.max(0, Math.floor((nowMs - session.runStartedAtMs) / 1000));
-    const change = nextChange(live.tariff, session.meteringStartedAtMs, metered, { metered: session.intervals, continueAtMs: session.runStartedAtMs });
+    const change = priceChange(live.tariff, session.meteringStartedAtMs, metered, { metered: session.intervals, continueAtMs: session.runStartedAtMs });
     if (change.next === null) return;
     const atMs = session.runStartedAtMs + (change.next.fromSecond - live.closedSeconds) * 1000;
     if (live.stopAtMs !== null && atMs >= live.stopAtMs) return;

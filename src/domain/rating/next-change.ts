@@ -56,33 +56,48 @@ function samePrice(a: Span, b: Span): boolean {
   return a.kind === b.kind && a.band === b.band && a.tier === b.tier;
 }
 
+/** The metered timeline from the start to the horizon: past intervals, then metering continued. */
+function timelineOf(meteringStartMs: number, elapsedSeconds: number, options: NextChangeOptions): { horizon: number; timeline: MeteredInterval[] } {
+  const past = options.metered === undefined ? [{ startMs: meteringStartMs, seconds: elapsedSeconds }] : toIntervals(meteringStartMs, options.metered);
+  const horizon = Math.max(SESSION_DURATION_S_MAX, elapsedSeconds + 1);
+  return { horizon, timeline: extendIntervals(past, horizon, options.metered === undefined ? undefined : options.continueAtMs) };
+}
+
+/** The price in force at `elapsedSeconds` of `timeline`, and the next different one on it. */
+function pricesOn(tariff: Tariff, timeline: readonly MeteredInterval[], elapsedSeconds: number): Pick<NextChange, 'current' | 'next'> {
+  const compiled = compileTariff(tariff);
+  const spans = buildSpans(compiled, timeline);
+  const index = Math.max(0, spans.findIndex((span) => span.fromSecond <= elapsedSeconds && elapsedSeconds < span.toSecond));
+  const currentSpan = spans[index];
+  const nextSpan = currentSpan === undefined ? undefined : spans.slice(index + 1).find((span) => !samePrice(span, currentSpan));
+  return {
+    current: currentSpan === undefined ? emptyPoint : pricePoint(compiled, currentSpan),
+    next: nextSpan === undefined ? null : pricePoint(compiled, nextSpan),
+  };
+}
+
+/**
+ * The price in force after `elapsedSeconds` of metering and the next different one: `nextChange`
+ * without the amounts (no rating), for who only needs to know when the price changes.
+ */
+export function priceChange(tariff: Tariff, meteringStartMs: number, elapsedSeconds: number, options: NextChangeOptions = {}): Pick<NextChange, 'current' | 'next'> {
+  return pricesOn(tariff, timelineOf(meteringStartMs, elapsedSeconds, options).timeline, elapsedSeconds);
+}
+
 /**
  * The next price step after `elapsedSeconds` of metering, and the price now and next.
  *
  * @example nextChange(kiosque, start, 61).step // { atSecond: 121, billed: 1.02 } for 0.34 €/started minute
  */
 export function nextChange(tariff: Tariff, meteringStartMs: number, elapsedSeconds: number, options: NextChangeOptions = {}): NextChange {
-  const compiled = compileTariff(tariff);
-  const past = options.metered === undefined ? [{ startMs: meteringStartMs, seconds: elapsedSeconds }] : toIntervals(meteringStartMs, options.metered);
-  const horizon = Math.max(SESSION_DURATION_S_MAX, elapsedSeconds + 1);
-  const timeline = extendIntervals(past, horizon, options.metered === undefined ? undefined : options.continueAtMs);
+  const { horizon, timeline } = timelineOf(meteringStartMs, elapsedSeconds, options);
   const billed = rate(tariff, meteringStartMs, extendIntervals(timeline, elapsedSeconds)).billed;
   const affordable = maxAffordableSeconds(tariff, meteringStartMs, billed, { metered: timeline, horizonSeconds: horizon });
   const stepAt = affordable.seconds + 1;
   const step = affordable.limitedBy === 'cap' && stepAt <= horizon
     ? { atSecond: stepAt, billed: rate(tariff, meteringStartMs, extendIntervals(timeline, stepAt)).billed }
     : null;
-
-  const spans = buildSpans(compiled, timeline);
-  const index = Math.max(0, spans.findIndex((span) => span.fromSecond <= elapsedSeconds && elapsedSeconds < span.toSecond));
-  const currentSpan = spans[index];
-  const nextSpan = currentSpan === undefined ? undefined : spans.slice(index + 1).find((span) => !samePrice(span, currentSpan));
-  return {
-    billed,
-    step,
-    current: currentSpan === undefined ? emptyPoint : pricePoint(compiled, currentSpan),
-    next: nextSpan === undefined ? null : pricePoint(compiled, nextSpan),
-  };
+  return { billed, step, ...pricesOn(tariff, timeline, elapsedSeconds) };
 }
 
 const emptyPoint: PricePoint = { fromSecond: 0, kind: 'free', band: null, tier: null, unitPrice: null, perSeconds: null, incrementSeconds: null };

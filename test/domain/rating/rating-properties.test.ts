@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { billingCurve, maxAffordableSeconds, Money, nextChange, parseTariff, rate, toDec } from '../../../src/domain/index.ts';
+import { billingCurve, maxAffordableSeconds, Money, nextChange, parseTariff, priceChange, rate, toDec } from '../../../src/domain/index.ts';
 import { SESSION_DURATION_S_MAX } from '../../../src/domain/limits.ts';
 import { intervalsFrom, meteringStartMs, tariff } from '../../support/arbitraries.ts';
 import { naiveRate } from '../../support/naive-rating.ts';
@@ -71,6 +71,14 @@ describe('rating: properties (fast-check)', () => {
       assert.ok(rate(t, start, change.step.atSecond - 1).billed.equals(change.billed), 'no change before the step');
       assert.ok(change.step.billed.equals(rate(t, start, change.step.atSecond).billed));
       assert.ok(change.step.billed.greaterThan(change.billed));
+    }), { numRuns: RUNS });
+  });
+
+  it('priceChange: the price now and the next one, as nextChange tells them, without the amounts; the next one starts later', () => {
+    fc.assert(fc.property(tariff, meteringStartMs, fc.integer({ min: 0, max: 4000 }), (t, start, elapsed) => {
+      const { current, next } = nextChange(t, start, elapsed);
+      assert.deepEqual(priceChange(t, start, elapsed), { current, next });
+      if (next !== null) assert.ok(next.fromSecond > elapsed, 'the next price starts after the elapsed time');
     }), { numRuns: RUNS });
   });
 

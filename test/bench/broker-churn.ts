@@ -18,7 +18,10 @@
  * commits (each POST's change, shared with others in the group commit, then its idempotency record
  * in a commit of its own; the claim in flight is held in memory on SQLite), and FULL waits for the
  * disk at each. Beside the wall-clock rate, the
- * server thread's own CPU per flow is read from /proc, which other processes do not inflate.
+ * server thread's own CPU per flow is read from /proc, which other processes do not inflate, and
+ * set against this machine's floor, measured first in the same process (http-load.ts): what a
+ * bare node:http server's thread spends on a request. "A flow costs N bare requests" compares
+ * across machines where the rate and the milliseconds do not (a slower machine raises both).
  */
 import { loadavg } from 'node:os';
 import pino from 'pino';
@@ -28,6 +31,7 @@ import { type RunningServer, startServer } from '../../src/server.ts';
 import { BENCH_OFFER_ID, type BenchWorld, seedBenchWorld, temporarySqlitePath } from './bench-world.ts';
 import { type ChurnResult, runChurnClients } from './churn-clients.ts';
 import { formatRate, info, report } from './harness.ts';
+import { measureHttpFloor } from './http-load.ts';
 import { mainThreadCpuMs } from './thread-cpu.ts';
 
 const FLOWS_PER_S_MIN = 500;
@@ -86,7 +90,11 @@ interface Round {
   readonly rate: number;
   readonly serverLoop: number;
   readonly cpuPerFlow: string;
+  readonly cpuMsPerFlow: number | null;
 }
+
+/** A flow's server-thread CPU counted in bare node:http requests of this machine. */
+const inFloors = (msPerFlow: number | null, floorUs: number): string => (msPerFlow === null ? '' : ` (as much as ${((msPerFlow * 1000) / floorUs).toFixed(0)} bare node:http requests)`);
 
 async function round(server: RunningServer, world: BenchWorld, label: string): Promise<Round> {
   const eluBefore = performance.eventLoopUtilization();
@@ -98,12 +106,13 @@ async function round(server: RunningServer, world: BenchWorld, label: string): P
   });
   const serverLoop = performance.eventLoopUtilization(eluBefore).utilization;
   const cpuAfterMs = mainThreadCpuMs();
-  const cpuPerFlow = cpuBeforeMs === null || cpuAfterMs === null ? 'unknown' : `${((cpuAfterMs - cpuBeforeMs) / result.completed).toFixed(2)} ms`;
+  const cpuMsPerFlow = cpuBeforeMs === null || cpuAfterMs === null ? null : (cpuAfterMs - cpuBeforeMs) / result.completed;
+  const cpuPerFlow = cpuMsPerFlow === null ? 'unknown' : `${cpuMsPerFlow.toFixed(2)} ms`;
   const rate = (result.completedInWindow * 1000) / result.windowMs;
   info(`churn, ${label}`, `${formatRate(rate)}: ${result.started} flows started, ${result.completed} completed (${result.completedInWindow} in the ${(result.windowMs / 1000).toFixed(1)} s window); `
     + `flow ${ms(result.flowMs)} (${METERED_MS} ms of it metered); requests: ${Object.entries(result.latencyMs).map(([step, l]) => `${step} ${ms(l)}`).join('; ')}; `
     + `server event loop busy ${(serverLoop * 100).toFixed(1)} %, its thread's CPU ${cpuPerFlow} per flow; load average ${loadBefore.toFixed(1)} → ${(loadavg()[0] ?? Number.NaN).toFixed(1)}`);
-  return { result, rate, serverLoop, cpuPerFlow };
+  return { result, rate, serverLoop, cpuPerFlow, cpuMsPerFlow };
 }
 
 export async function benchmarkChurn(): Promise<void> {
@@ -123,6 +132,8 @@ export async function benchmarkChurn(): Promise<void> {
     info('churn setup', `server at ${server.url} on ${file.path}; demo data set + ${world.subscriberIds.length} bench subscribers (300 € a month each; `
       + `cap 1.00 €, ${METERED_MS} ms metered: each flow is billed one 60 s increment) and ${world.merchantKeys.length} merchant keys for ${BENCH_OFFER_ID}'s merchant `
       + `(200 requests/s each); clients in a worker thread`);
+    const floor = await measureHttpFloor();
+    info('churn, this machine', `a bare node:http server answers a GET with ${floor.usPerRequest.toFixed(0)} µs of its thread (${formatRate(floor.requestsPerS)} over 32 connections)`);
     const shipped = await round(server, world, 'as shipped (synchronous = NORMAL)');
     let totals = add({ completed: 0, charged: 0, billedMinor: 0n, failures: {} }, shipped.result);
     info('churn verified', await verifyChurn(server, totals));
@@ -134,7 +145,8 @@ export async function benchmarkChurn(): Promise<void> {
     info('churn verified, both rounds', await verifyChurn(server, totals));
     report(`HTTP churn on SQLite: full flows (quote → consent → connect → end, each session billed), ${USERS} users over ${CONNECTIONS} keep-alive connections`,
       `${formatRate(shipped.rate)} (${shipped.result.completedInWindow} flows in ${(shipped.result.windowMs / 1000).toFixed(1)} s, ${formatRate(shipped.rate * 4)} requests; `
-      + `server event loop busy ${(shipped.serverLoop * 100).toFixed(0)} %, ${shipped.cpuPerFlow} of its thread's CPU a flow; with synchronous = FULL ${formatRate(full.rate)})`,
+      + `server event loop busy ${(shipped.serverLoop * 100).toFixed(0)} %, ${shipped.cpuPerFlow} of its thread's CPU a flow${inFloors(shipped.cpuMsPerFlow, floor.usPerRequest)}; `
+      + `with synchronous = FULL ${formatRate(full.rate)})`,
       `≥ ${formatRate(FLOWS_PER_S_MIN)}`, shipped.rate >= FLOWS_PER_S_MIN);
   } finally {
     await server.stop();

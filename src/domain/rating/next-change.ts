@@ -78,7 +78,7 @@ function pricesOn(tariff: Tariff, timeline: readonly MeteredInterval[], elapsedS
 
 /**
  * The price in force after `elapsedSeconds` of metering and the next different one: `nextChange`
- * without the amounts (no rating), for who only needs to know when the price changes.
+ * without the amounts (no rating), for a caller that only needs to know when the price changes.
  */
 export function priceChange(tariff: Tariff, meteringStartMs: number, elapsedSeconds: number, options: NextChangeOptions = {}): Pick<NextChange, 'current' | 'next'> {
   return pricesOn(tariff, timelineOf(meteringStartMs, elapsedSeconds, options).timeline, elapsedSeconds);

@@ -4,7 +4,7 @@
  * churn's server thread took 1.9–2.7 ms a flow on one machine of this kind, 3.6–4.8 ms on a slower
  * one), so the churn benchmark prints the floor measured in its own process beside its own figure.
  */
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { Worker } from 'node:worker_threads';
 import { mainThreadCpuMs } from './thread-cpu.ts';
 
@@ -88,13 +88,20 @@ export async function measureThreadCost(load: Omit<HttpLoad, 'ms'>, warmupMs: nu
   return { usPerRequest: ((after - before) * 1000) / answered, requestsPerS: (answered * 1000) / countedMs };
 }
 
+/** Starts `server` on a free port of 127.0.0.1; resolves with the port. */
+export function listen(server: Server): Promise<number> {
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => { resolve((server.address() as { port: number }).port); });
+  });
+}
+
 /** A node:http server answering every request with a fixed JSON body: the floor of any HTTP server on node. */
 export async function bareHttpServer(): Promise<{ readonly port: number; readonly close: () => Promise<void> }> {
   const server = createServer((_req, res) => {
     res.setHeader('Content-Type', 'application/json');
     res.end('{"status":"ok"}');
   });
-  const port = await new Promise<number>((resolve) => { server.listen(0, '127.0.0.1', () => { resolve((server.address() as { port: number }).port); }); });
+  const port = await listen(server);
   return { port, close: () => new Promise((resolve) => { server.close(() => { resolve(); }); }) };
 }
 

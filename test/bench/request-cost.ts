@@ -5,8 +5,9 @@
  * express and Palier's middleware add (request id, security headers, log line, metrics), and what
  * the route's own work costs:
  * - `node`: node:http answering a fixed JSON body (the floor: parsing, response, socket write);
- * - `node + log`: the same with Palier's request log line (pino, to /dev/null) and latency histogram;
  * - `express`: an express app of one route, built with Palier's server options (app.ts);
+ * - `express + observe`: the same behind app.ts's first middleware, `observe` (the request id, the
+ *   latency histogram, the log line written by pino to /dev/null);
  * - `palier /livez`: Palier's server, a route with no work behind the middleware;
  * - `palier offers`: GET /v1/offers (merchant key: authentication, rate limit, a read);
  * - `palier quote`: POST /v1/quotes (idempotency, eligibility, announcement, a write through the
@@ -16,41 +17,28 @@
  *
  * @example node --import tsx test/bench/request-cost.ts [rounds, default 2]
  */
-import { createServer, type RequestListener, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import express from 'express';
 import pino from 'pino';
-import { expressServerOptions } from '../../src/adapters/http/app.ts';
+import { expressServerOptions, observe } from '../../src/adapters/http/app.ts';
 import { Metrics } from '../../src/adapters/http/metrics.ts';
 import { startServer } from '../../src/server.ts';
 import { BENCH_OFFER_ID, type BenchWorld, seedBenchWorld, temporarySqlitePath } from './bench-world.ts';
-import { bareHttpServer, type HttpLoad, measureThreadCost } from './http-load.ts';
+import { bareHttpServer, type HttpLoad, listen, measureThreadCost } from './http-load.ts';
 
 const CONNECTIONS = 32;
 const WARMUP_MS = 1_000;
 const COUNTED_MS = 3_000;
 
-function listen(server: Server): Promise<number> {
-  return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () => { resolve((server.address() as { port: number }).port); });
-  });
-}
-
 const logger = pino({ level: 'info' }, pino.destination({ dest: '/dev/null', sync: true }));
-const metrics = new Metrics(() => 0);
 
-/** What app.ts's `observe` adds to each request: a latency histogram and a log line. */
-const logged: RequestListener = (req, res) => {
-  const started = process.hrtime.bigint();
-  res.on('finish', () => {
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    metrics.requestSeconds.observe({ method: req.method ?? 'GET', route: '/livez', status: String(res.statusCode) }, seconds);
-    logger.info({ requestId: 'req', method: req.method, route: '/livez', status: res.statusCode, durationMs: Math.round(seconds * 1e6) / 1e3, principal: null }, 'request');
-  });
-  res.setHeader('Content-Type', 'application/json');
-  res.end('{"status":"ok"}');
-};
-const oneRouteApp = express();
-oneRouteApp.get('/livez', (_req, res) => { res.json({ status: 'ok' }); });
+/** An express app of one route, behind `observe` or not. */
+function oneRouteApp(observed: boolean): express.Express {
+  const app = express();
+  if (observed) app.use(observe({ metrics: new Metrics(() => 0), logger }));
+  app.get('/livez', (_req, res) => { res.json({ status: 'ok' }); });
+  return app;
+}
 
 const file = temporarySqlitePath();
 const seeded: { world: BenchWorld | null } = { world: null };
@@ -59,17 +47,17 @@ const palier = await startServer({
   beforeStart: async ({ store }) => { seeded.world = await seedBenchWorld(store, Date.now() - 86_400_000, { subscribers: 200, merchantKeys: 12 }); },
 });
 const bare = await bareHttpServer();
-const servers = [createServer(logged), createServer(expressServerOptions(oneRouteApp), oneRouteApp)];
+const servers = [oneRouteApp(false), oneRouteApp(true)].map((app) => createServer(expressServerOptions(app), app));
 try {
   const world = seeded.world;
   if (world === null) throw new Error('the database was not seeded');
-  const [loggedPort, expressPort] = await Promise.all(servers.map(listen));
+  const [expressPort, observedPort] = await Promise.all(servers.map(listen));
   const palierPort = Number(new URL(palier.url).port);
   const common = { keys: [], offerId: BENCH_OFFER_ID, subscriberIds: world.subscriberIds, connections: CONNECTIONS };
   const kinds: { readonly label: string; readonly load: Omit<HttpLoad, 'ms'> }[] = [
     { label: 'node', load: { ...common, port: bare.port, method: 'GET', path: '/livez' } },
-    { label: 'node + log', load: { ...common, port: loggedPort ?? 0, method: 'GET', path: '/livez' } },
     { label: 'express', load: { ...common, port: expressPort ?? 0, method: 'GET', path: '/livez' } },
+    { label: 'express + observe', load: { ...common, port: observedPort ?? 0, method: 'GET', path: '/livez' } },
     { label: 'palier /livez', load: { ...common, port: palierPort, method: 'GET', path: '/livez' } },
     { label: 'palier offers', load: { ...common, keys: world.merchantKeys, port: palierPort, method: 'GET', path: '/v1/offers' } },
     { label: 'palier quote', load: { ...common, keys: world.merchantKeys, port: palierPort, method: 'POST', path: '/v1/quotes' } },
@@ -78,7 +66,7 @@ try {
   for (let round = 1; round <= rounds; round += 1) {
     for (const { label, load } of kinds) {
       const cost = await measureThreadCost(load, WARMUP_MS, COUNTED_MS);
-      process.stdout.write(`round ${round}, ${label.padEnd(14)} ${String(Math.round(cost.usPerRequest)).padStart(5)} µs of the server thread a request `
+      process.stdout.write(`round ${round}, ${label.padEnd(17)} ${String(Math.round(cost.usPerRequest)).padStart(5)} µs of the server thread a request `
         + `(${Math.round(cost.requestsPerS)} requests/s)\n`);
     }
   }

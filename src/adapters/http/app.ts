@@ -43,7 +43,11 @@ export function apiRoutes(deps: Pick<AppDeps, 'broker' | 'store' | 'clock'> & { 
   return [...sessionRoutes(deps), ...moneyRoutes(deps), ...settlementRoutes(deps), ...billingRoutes(deps)];
 }
 
-function observe(deps: AppDeps) {
+/**
+ * The first middleware: the request's id (X-Request-Id), and once answered its latency in the
+ * histogram and its log line. Exported for test/bench/request-cost.ts, which measures its cost.
+ */
+export function observe(deps: Pick<AppDeps, 'metrics' | 'logger'>) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const state = requestState(res);
     state.requestId = requestIdOf(req.header('x-request-id'));

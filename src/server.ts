@@ -76,7 +76,10 @@ export interface RunningServer {
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const logger = options.logger ?? createLogger();
-  const storage = await openStore(options.database, { backgroundCheckpoints: true });
+  const storage = await openStore(options.database, {
+    backgroundCheckpoints: true,
+    onCheckpointError: (error) => { logger.error({ err: error }, 'the WAL could not be started over: writes were not held for a checkpoint'); },
+  });
   await options.beforeStart?.(storage);
   let metrics: Metrics | null = null;
   const clock = options.time?.clock ?? new SystemClock();

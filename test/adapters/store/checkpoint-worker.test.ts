@@ -5,16 +5,28 @@
  * starts it over from its first frame, so a small write after the worker's turn leaves a short log.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import SqliteDatabase from 'better-sqlite3';
+import { sql } from 'kysely';
+import { GroupCommit } from '../../../src/adapters/store/group-commit.ts';
+import { openStore } from '../../../src/adapters/store/index.ts';
 import { SQLITE_CHECKPOINT_INTERVAL_MS } from '../../../src/adapters/store/limits.ts';
+import { insertRows } from '../../../src/adapters/store/prepared.ts';
 import { checkpointInWorker } from '../../../src/adapters/store/sqlite-tuning.ts';
 
 const PAGES = 500;
+/** A smaller bound than the server's, so that the test sees it reached several times in 3 s. */
+const RESTART_FRAMES = 400;
+/**
+ * The log may pass RESTART_FRAMES by what is written until the hold starts it over (a checkpoint
+ * turn, the hold's wait for a transaction in progress): a few hundred frames here. Without the
+ * hold it grows by every frame written, 5,000 to 11,000 in these 3 s.
+ */
+const LOG_FRAMES_MAX = RESTART_FRAMES * 4;
 
 describe('WAL checkpoints on a worker thread', () => {
   it('copy the log back after each busy spell, an idle one between them included', async () => {
@@ -42,6 +54,90 @@ describe('WAL checkpoints on a worker thread', () => {
       observer.close();
       await stop();
       writer.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('start the log over under writes that never pause, once it reaches a bound (SQLITE_WAL_RESTART_FRAMES in the server)', async () => {
+    // A commit is always in progress somewhere in the worker's checkpoint, so without a pause the
+    // log would never start over: it grew by 24 MB a second on the churn benchmark.
+    const dir = mkdtempSync(join(tmpdir(), 'palier-checkpoint-'));
+    const path = join(dir, 'db.sqlite');
+    const writer = new SqliteDatabase(path);
+    writer.pragma('journal_mode = WAL');
+    writer.exec('create table blobs (id integer primary key, body blob not null)');
+    const insert = writer.prepare('insert into blobs (body) values (?)');
+    const writes = { held: false, holds: 0 };
+    const stop = await checkpointInWorker(writer, path, {
+      restartFrames: RESTART_FRAMES,
+      holdWrites: async (during) => {
+        writes.held = true;
+        writes.holds += 1;
+        try { await during(); } finally { writes.held = false; }
+      },
+    });
+    const pageSize = Number(writer.pragma('page_size', { simple: true }));
+    let largest = 0;
+    let commits = 0;
+    try {
+      const until = Date.now() + 3_000;
+      while (Date.now() < until) {
+        if (!writes.held) {
+          insert.run(Buffer.alloc(3_000));
+          commits += 1;
+        }
+        largest = Math.max(largest, statSync(`${path}-wal`).size);
+        await sleep(1);
+      }
+      const bound = LOG_FRAMES_MAX * (pageSize + 24);
+      assert.ok(commits > RESTART_FRAMES * 3, `the writer committed ${commits} times`);
+      assert.ok(writes.holds > 0, 'the writes were held for a checkpoint at least once');
+      assert.ok(largest <= bound, `the log reached ${largest} bytes; bound ${bound}`);
+    } finally {
+      await stop();
+      writer.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("hold the server store's writes for the checkpoint: group commits, kysely's queries and statements run directly alike", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'palier-checkpoint-'));
+    const path = join(dir, 'db.sqlite');
+    const errors: unknown[] = [];
+    const storage = await openStore({ dialect: 'sqlite', path }, { backgroundCheckpoints: true, walRestartFrames: RESTART_FRAMES, onCheckpointError: (error) => { errors.push(error); } });
+    const { db } = storage.database;
+    const sqlite = storage.database.raw.sqlite;
+    assert.ok(sqlite !== undefined);
+    await sql`create table blobs (id integer primary key, body blob not null, way text not null)`.execute(db);
+    const queue = new GroupCommit(db);
+    const body = Buffer.alloc(3_000);
+    // Three writers, each a commit at a time: a group commit's batch, a query through kysely, and
+    // the direct path of prepared queries (autocommit on the handle, direct-sqlite.ts).
+    const ways: Record<string, () => Promise<unknown>> = {
+      batch: () => queue.run((connection) => sql`insert into blobs (body, way) values (${body}, 'batch')`.execute(connection)),
+      kysely: () => sql`insert into blobs (body, way) values (${body}, 'kysely')`.execute(db),
+      direct: () => insertRows(db, 'blobs' as never, [{ body, way: 'direct' }]),
+    };
+    const committed: Record<string, number> = { batch: 0, kysely: 0, direct: 0 };
+    let largest = 0;
+    try {
+      const until = Date.now() + 3_000;
+      await Promise.all(Object.entries(ways).map(async ([way, write]) => {
+        while (Date.now() < until) {
+          await write();
+          committed[way] = (committed[way] ?? 0) + 1;
+          largest = Math.max(largest, statSync(`${path}-wal`).size);
+          await sleep(1);
+        }
+      }));
+      const { rows } = await sql<{ way: string; n: bigint }>`select way, count(*) as n from blobs group by way order by way`.execute(db);
+      assert.deepEqual(Object.fromEntries(rows.map((r) => [r.way, Number(r.n)])), committed, 'every write acknowledged is there');
+      assert.deepEqual(errors, []);
+      const pageSize = Number(sqlite.pragma('page_size', { simple: true }));
+      assert.ok(largest <= LOG_FRAMES_MAX * (pageSize + 24), `the log reached ${largest} bytes (${Object.values(committed).reduce((a, b) => a + b)} commits)`);
+      assert.equal(sqlite.pragma('integrity_check', { simple: true }), 'ok');
+    } finally {
+      await storage.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -7,11 +7,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pino, { type Logger } from 'pino';
 import { ulidGenerator } from '../../src/adapters/ids.ts';
 import { newApiSecret } from '../../src/adapters/secrets/index.ts';
 import type { Store } from '../../src/app/index.ts';
 import { type DemoSeed, loadDemoDataSet, seedDemo } from '../../src/app/seed/index.ts';
 import { Money } from '../../src/domain/index.ts';
+import { createLogger } from '../../src/server.ts';
 
 export const BENCH_OFFER_ID = 'off_windows_help';
 export const BENCH_MERCHANT_ID = 'mer_depannage_pc';
@@ -53,6 +55,15 @@ export async function seedBenchWorld(store: Store, nowMs: number, size: WorldSiz
     subscriberIds: seed.subscribers.filter((s) => s.label.startsWith(BENCH_SUBSCRIBER_LABEL)).map((s) => s.id),
     merchantKeys: seed.apiKeys.filter((k) => k.role === 'merchant' && k.scopeId === BENCH_MERCHANT_ID).map((k) => k.secret),
   };
+}
+
+/**
+ * The server's own logger (createLogger: its level, its redaction) writing to /dev/null the way
+ * pino writes to stdout by default: asynchronously, the lines logged while a write is in flight
+ * going out together in the next.
+ */
+export function benchLogger(): Logger {
+  return createLogger({ destination: pino.destination({ dest: '/dev/null', sync: false }) });
 }
 
 /** A path for a SQLite file in a new temporary directory, and how to remove it. */

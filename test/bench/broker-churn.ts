@@ -4,7 +4,8 @@
  *
  * Method. A real server (startServer: express, the broker on the real-time scheduler, a SQLite file
  * with the shipped settings — synchronous NORMAL, prepared-statement cache, WAL checkpoints on a
- * worker thread — request logs written to /dev/null), seeded with the demo data set plus
+ * worker thread — and the server's logger, writing its request lines to /dev/null as it writes
+ * them to stdout: asynchronously), seeded with the demo data set plus
  * 200 bench subscribers (300 € a month each: a flow costs 0.34 € to 0.53 €) and 12 more merchant
  * keys for the demo merchant (the per-key rate limit is 200 requests/s, and a flow makes two
  * merchant-key requests). The clients run in a worker thread (churn-clients.ts): 1,000 simulated
@@ -24,11 +25,10 @@
  * across machines where the rate and the milliseconds do not (a slower machine raises both).
  */
 import { loadavg } from 'node:os';
-import pino from 'pino';
 import { verifyLedger } from '../../src/adapters/store/index.ts';
 import { Money } from '../../src/domain/index.ts';
 import { type RunningServer, startServer } from '../../src/server.ts';
-import { BENCH_OFFER_ID, type BenchWorld, seedBenchWorld, temporarySqlitePath } from './bench-world.ts';
+import { BENCH_OFFER_ID, type BenchWorld, benchLogger, seedBenchWorld, temporarySqlitePath } from './bench-world.ts';
 import { type ChurnResult, runChurnClients } from './churn-clients.ts';
 import { formatRate, info, report } from './harness.ts';
 import { measureHttpFloor } from './http-load.ts';
@@ -120,7 +120,7 @@ export async function benchmarkChurn(): Promise<void> {
   const seeded: { world: BenchWorld | null } = { world: null };
   const server = await startServer({
     database: { dialect: 'sqlite', path: file.path }, host: '127.0.0.1', port: 0,
-    logger: pino({ level: 'info' }, pino.destination({ dest: '/dev/null', sync: true })),
+    logger: benchLogger(),
     beforeStart: async ({ store }) => {
       seeded.world = await seedBenchWorld(store, Date.now() - 86_400_000, { subscribers: SUBSCRIBERS, merchantKeys: EXTRA_MERCHANT_KEYS });
     },

@@ -35,13 +35,13 @@ interface Contender {
 
 async function start(checkout: string, label: string): Promise<Contender> {
   const url = (path: string): string => pathToFileURL(resolve(checkout, path)).href;
-  const { startServer } = await import(url('src/server.ts')) as typeof ServerModule;
+  const { createLogger, startServer } = await import(url('src/server.ts')) as typeof ServerModule;
   const bench = await import(url('test/bench/bench-world.ts')) as typeof BenchWorldModule;
   const file = bench.temporarySqlitePath();
   const seeded: { world: BenchWorldModule.BenchWorld | null } = { world: null };
   const server = await startServer({
     database: { dialect: 'sqlite', path: file.path }, host: '127.0.0.1', port: 0,
-    logger: pino({ level: 'info' }, pino.destination({ dest: '/dev/null', sync: true })),
+    logger: createLogger({ destination: pino.destination({ dest: '/dev/null', sync: false }) }),
     beforeStart: async ({ store }) => {
       seeded.world = await bench.seedBenchWorld(store, Date.now() - 86_400_000, { subscribers: SUBSCRIBERS, merchantKeys: EXTRA_MERCHANT_KEYS });
     },

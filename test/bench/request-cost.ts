@@ -19,18 +19,17 @@
  */
 import { createServer } from 'node:http';
 import express from 'express';
-import pino from 'pino';
 import { expressServerOptions, observe } from '../../src/adapters/http/app.ts';
 import { Metrics } from '../../src/adapters/http/metrics.ts';
 import { startServer } from '../../src/server.ts';
-import { BENCH_OFFER_ID, type BenchWorld, seedBenchWorld, temporarySqlitePath } from './bench-world.ts';
+import { BENCH_OFFER_ID, type BenchWorld, benchLogger, seedBenchWorld, temporarySqlitePath } from './bench-world.ts';
 import { bareHttpServer, type HttpLoad, listen, measureThreadCost } from './http-load.ts';
 
 const CONNECTIONS = 32;
 const WARMUP_MS = 1_000;
 const COUNTED_MS = 3_000;
 
-const logger = pino({ level: 'info' }, pino.destination({ dest: '/dev/null', sync: true }));
+const logger = benchLogger();
 
 /** An express app of one route, behind `observe` or not. */
 function oneRouteApp(observed: boolean): express.Express {

@@ -52,10 +52,11 @@ export function withStatementCache(sqlite: SqliteDatabase.Database): { close(): 
  * copied back. Under writes that never pause, a commit lands during every checkpoint, and the log
  * would grow for as long as they last (24 MB a second on the churn benchmark, each new frame a
  * block the file system allocates and zeroes). So once a checkpoint finds the log at
- * `restartFrames` or more, having copied all of it (no reader holds frames back), the worker asks the main thread to hold its writes ('hold'); the main
- * thread answers 'held' once no write can start, the worker checkpoints everything and answers
- * 'checkpointed', the main thread lets its writes go, and the first of them starts the log over
- * (or 'not held' if it could not hold them: the worker goes on as before).
+ * `restartFrames` frames or more, all of them copied (no reader holds frames back), the worker
+ * asks the main thread to hold its writes ('hold'); the main thread answers 'held' once no write
+ * can start, the worker checkpoints the frames committed since and answers 'checkpointed', the
+ * main thread lets its writes go, and the first of them starts the log over (or it answers 'not
+ * held' if it could not hold them, and the worker goes on as before).
  */
 const CHECKPOINT_WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -91,6 +92,8 @@ parentPort.on('message', (message) => {
       const [result] = checkpoint.all();
       // Everything copied: the next turns wait for a commit, the first of which starts the log over.
       checkpointedVersion = result !== undefined && result.busy === 0 && result.checkpointed === result.log ? version : null;
+    } catch {
+      checkpointedVersion = null; // the next turn tries again
     } finally {
       holding = false;
       parentPort.postMessage('checkpointed');

@@ -76,12 +76,13 @@ export interface RunningServer {
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const logger = options.logger ?? createLogger();
+  let metrics: Metrics | null = null;
   const storage = await openStore(options.database, {
     backgroundCheckpoints: true,
     onCheckpointError: (error) => { logger.error({ err: error }, 'the WAL could not be started over: writes were not held for a checkpoint'); },
+    onWalHold: (seconds) => { metrics?.walHoldSeconds.observe(seconds); },
   });
   await options.beforeStart?.(storage);
-  let metrics: Metrics | null = null;
   const clock = options.time?.clock ?? new SystemClock();
   const realtime = options.time === undefined ? new RealtimeScheduler(clock, (latenessMs) => metrics?.timerLatenessSeconds.observe(latenessMs / 1000)) : null;
   const scheduler = options.time?.scheduler ?? realtime ?? new RealtimeScheduler(clock);

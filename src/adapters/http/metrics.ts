@@ -1,6 +1,7 @@
 /**
  * Prometheus metrics (prom-client): sessions active, started and ended by reason, amount charged
- * by currency (in minor units, exact up to 2^53), request latency, timer lateness.
+ * by currency (in minor units, exact up to 2^53), request latency, timer lateness, and on SQLite
+ * the holds of the writes that let the WAL start over.
  */
 import client from 'prom-client';
 import type { BrokerEvent } from '../../app/index.ts';
@@ -16,6 +17,10 @@ export class Metrics {
   });
   readonly timerLatenessSeconds = new client.Histogram({
     name: 'palier_timer_lateness_seconds', help: 'How late session timers fire', buckets: [0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 1], registers: [this.registry],
+  });
+  readonly walHoldSeconds = new client.Histogram({
+    name: 'palier_sqlite_wal_hold_seconds', help: "How long writes were held for a checkpoint so that SQLite's WAL starts over",
+    buckets: [0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 1], registers: [this.registry],
   });
 
   constructor(activeSessions: () => number) {

@@ -31,6 +31,8 @@ export async function openStore(
   options: {
     readonly backgroundCheckpoints?: boolean;
     readonly onCheckpointError?: (error: unknown) => void;
+    /** Called after each hold of the writes for a checkpoint, with its seconds. */
+    readonly onWalHold?: (seconds: number) => void;
     /** SQLITE_WAL_RESTART_FRAMES unless given (a test gives a smaller one). */
     readonly walRestartFrames?: number;
   } = {},
@@ -52,6 +54,7 @@ export async function openStore(
         }
       }),
       ...(options.onCheckpointError === undefined ? {} : { onError: options.onCheckpointError }),
+      ...(options.onWalHold === undefined ? {} : { onHeld: options.onWalHold }),
       ...(options.walRestartFrames === undefined ? {} : { restartFrames: options.walRestartFrames }),
     }) : null;
   return {

@@ -120,6 +120,8 @@ export interface CheckpointOptions {
   readonly restartFrames?: number;
   /** Called when a hold fails (the writes go on; the log starts over at a later turn). */
   readonly onError?: (error: unknown) => void;
+  /** Called after each hold with the seconds the writes were held (the hold's checkpoint). */
+  readonly onHeld?: (seconds: number) => void;
 }
 
 /**
@@ -144,9 +146,11 @@ export async function checkpointInWorker(sqlite: SqliteDatabase.Database, path: 
       let held = false;
       holding = options.holdWrites(async () => {
         held = true;
+        const started = performance.now();
         const checkpointed = reply('checkpointed');
         worker.postMessage('held');
         await Promise.race([checkpointed, failed]);
+        options.onHeld?.((performance.now() - started) / 1000);
       }).catch((error: unknown) => {
         if (!held) worker.postMessage('not held');
         options.onError?.(error);

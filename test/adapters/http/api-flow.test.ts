@@ -114,7 +114,8 @@ describeEachDatabase('api: the full flow over real HTTP', ({ target }) => {
     assert.equal((await h.call('GET', '/readyz')).body.status, 'ready');
     const metrics = await h.call('GET', '/metrics');
     assert.equal(metrics.status, 200);
-    for (const name of ['palier_sessions_active', 'palier_sessions_started_total', 'palier_sessions_ended_total', 'palier_charged_minor_units_total', 'palier_http_request_duration_seconds']) {
+    for (const name of ['palier_sessions_active', 'palier_sessions_started_total', 'palier_sessions_ended_total', 'palier_charged_minor_units_total', 'palier_http_request_duration_seconds',
+      'palier_timer_lateness_seconds', 'palier_sqlite_wal_hold_seconds']) {
       assert.match(metrics.text, new RegExp(name), name);
     }
     assert.match(metrics.text, /palier_sessions_ended_total\{reason="user"\} [1-9]/);

@@ -93,6 +93,7 @@ describe('WAL checkpoints on a worker thread', () => {
     const file = scratchFile();
     const { writer, insert } = blobWriter(file.path);
     const writes = { held: false, holds: 0, commits: 0 };
+    const heldSeconds: number[] = [];
     const stop = await checkpointInWorker(writer, file.path, {
       restartFrames: RESTART_FRAMES,
       holdWrites: async (during) => {
@@ -100,6 +101,7 @@ describe('WAL checkpoints on a worker thread', () => {
         writes.holds += 1;
         try { await during(); } finally { writes.held = false; }
       },
+      onHeld: (seconds) => { heldSeconds.push(seconds); },
     });
     try {
       const largest = await largestLogWhile(file.path, () => {
@@ -109,6 +111,8 @@ describe('WAL checkpoints on a worker thread', () => {
       });
       assert.ok(writes.commits > RESTART_FRAMES * 3, `the writer committed ${writes.commits} times`);
       assert.ok(writes.holds > 0, 'the writes were held for a checkpoint at least once');
+      assert.equal(heldSeconds.length, writes.holds, 'each hold reported its duration');
+      assert.ok(heldSeconds.every((seconds) => seconds > 0 && seconds < 5), `hold durations ${heldSeconds.join(', ')} s`);
       assert.ok(largest <= logBytesMax(writer), `the log reached ${largest} bytes`);
     } finally {
       await stop();
@@ -120,7 +124,10 @@ describe('WAL checkpoints on a worker thread', () => {
   it("hold the server store's writes for the checkpoint: group commits, kysely's queries and statements run directly alike", async () => {
     const file = scratchFile();
     const errors: unknown[] = [];
-    const storage = await openStore({ dialect: 'sqlite', path: file.path }, { backgroundCheckpoints: true, walRestartFrames: RESTART_FRAMES, onCheckpointError: (error) => { errors.push(error); } });
+    let holds = 0;
+    const storage = await openStore({ dialect: 'sqlite', path: file.path }, {
+      backgroundCheckpoints: true, walRestartFrames: RESTART_FRAMES, onCheckpointError: (error) => { errors.push(error); }, onWalHold: () => { holds += 1; },
+    });
     const { db } = storage.database;
     const sqlite = storage.database.raw.sqlite;
     assert.ok(sqlite !== undefined);
@@ -142,6 +149,7 @@ describe('WAL checkpoints on a worker thread', () => {
       const { rows } = await sql<{ way: string; n: bigint }>`select way, count(*) as n from blobs group by way order by way`.execute(db);
       assert.deepEqual(Object.fromEntries(rows.map((r) => [r.way, Number(r.n)])), committed, 'every write acknowledged is there');
       assert.deepEqual(errors, []);
+      assert.ok(holds > 0, 'the writes were held at least once');
       assert.ok(largest <= logBytesMax(sqlite), `the log reached ${largest} bytes (${Object.values(committed).reduce((a, b) => a + b)} commits)`);
       assert.equal(sqlite.pragma('integrity_check', { simple: true }), 'ok');
     } finally {

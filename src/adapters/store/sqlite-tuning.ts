@@ -138,13 +138,13 @@ export async function checkpointInWorker(sqlite: SqliteDatabase.Database, path: 
   const reply = (expected: string): Promise<string> => new Promise((resolve) => { replies.set(expected, resolve); });
   const failed = new Promise<never>((_resolve, reject) => { worker.once('error', reject); });
   failed.catch(() => undefined);
-  let holding: Promise<void> | null = null;
+  let holdInFlight: Promise<void> | null = null;
   let stopping = false;
   worker.on('message', (message: string) => {
     if (message === 'hold') {
       if (stopping || options.holdWrites === undefined) return;
       let held = false;
-      holding = options.holdWrites(async () => {
+      holdInFlight = options.holdWrites(async () => {
         held = true;
         const started = performance.now();
         const checkpointed = reply('checkpointed');
@@ -154,7 +154,7 @@ export async function checkpointInWorker(sqlite: SqliteDatabase.Database, path: 
       }).catch((error: unknown) => {
         if (!held) worker.postMessage('not held');
         options.onError?.(error);
-      }).finally(() => { holding = null; });
+      }).finally(() => { holdInFlight = null; });
       return;
     }
     const waiting = replies.get(message);
@@ -167,7 +167,7 @@ export async function checkpointInWorker(sqlite: SqliteDatabase.Database, path: 
     // A hold asked for before the stop ends first (the worker answers it before it reads 'stop');
     // one asked for after is not taken.
     stopping = true;
-    await holding;
+    await holdInFlight;
     const stopped = reply('stopped');
     worker.postMessage('stop');
     await Promise.race([stopped, failed]);
